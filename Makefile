@@ -1,0 +1,39 @@
+# Two commands: `make run` (set up and start the app on embedded defaults) and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
+
+.PHONY: run test setup demo services browser bench clean-data
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt $(RUN_STAMP)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(RUN_STAMP)
+
+demo: setup
+	$(PY) -m core.demo
+
+run: demo
+	$(PY) -m streamlit run app.py
+
+services:
+	bash scripts/start_services.sh
+
+browser:
+	bash scripts/install_browser.sh
+
+test: $(DEV_STAMP) services browser
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

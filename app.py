@@ -1,0 +1,56 @@
+"""Streamlit entry point: navigation over pages/, the workspace selector and backend health."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.errors import WorkbenchError
+from ui.state import WORKSPACE_KEY, get_workbench, show_error
+
+st.set_page_config(page_title="Analyst Workbench", page_icon=":material/analytics:", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+]
+
+
+def workspace_selector() -> None:
+    workbench = get_workbench()
+    # A workspace created on the previous run becomes current before the selectbox exists:
+    # Streamlit forbids changing a widget's value after the widget is drawn.
+    if "created_workspace" in st.session_state:
+        st.session_state[WORKSPACE_KEY] = st.session_state.pop("created_workspace")
+    names = workbench.workspaces()
+    current = st.session_state.get(WORKSPACE_KEY) or workbench.settings.default_workspace
+    if current not in names:
+        names.append(current)
+    st.sidebar.selectbox("Workspace", names, index=names.index(current), key=WORKSPACE_KEY)
+    with st.sidebar.expander("New workspace"):
+        with st.form("new_workspace", clear_on_submit=True, border=False):
+            name = st.text_input("Name", placeholder="e.g. finance-q3", key="new_workspace_name")
+            if st.form_submit_button("Create"):
+                try:
+                    workbench.workspace(name)
+                except WorkbenchError as exc:
+                    show_error(exc)
+                else:
+                    st.session_state["created_workspace"] = name.strip()
+                    st.rerun()
+
+
+def health_summary() -> None:
+    report = get_workbench().health()
+    down = [item for item in report if not item.ok]
+    if down:
+        st.sidebar.warning(f"{len(down)} backend(s) need attention: see Home.", icon=":material/warning:")
+    else:
+        st.sidebar.caption("All backends ready.")
+
+
+try:
+    workspace_selector()
+    health_summary()
+except WorkbenchError as exc:
+    show_error(exc)
+
+st.navigation(PAGES).run()

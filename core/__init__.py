@@ -1,0 +1,1 @@
+"""Analyst Workbench core pipeline. Never imports streamlit or gradio."""

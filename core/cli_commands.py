@@ -1,0 +1,1 @@
+"""Command groups of the CLI, one import per capability."""

@@ -1,0 +1,85 @@
+"""Errors the workbench raises. Every message is safe to show to a user and says what to do.
+
+Each class carries a short machine-readable ``kind`` so edges (CLI JSON, Gradio, pages) can
+translate errors without string matching.
+"""
+
+from __future__ import annotations
+
+
+class WorkbenchError(Exception):
+    """Base class: a problem the user can act on."""
+
+    kind = "error"
+
+
+class ConfigError(WorkbenchError):
+    """A setting is missing or invalid."""
+
+    kind = "config"
+
+
+class BackendUnavailable(WorkbenchError):
+    """A backend (Chroma, Neo4j, Ollama, a database) cannot be reached."""
+
+    kind = "backend_unavailable"
+
+
+class NotFound(WorkbenchError):
+    """A document, connection, workspace or conversation does not exist."""
+
+    kind = "not_found"
+
+
+class InvalidInput(WorkbenchError):
+    """The user gave a value the workbench cannot use (a bad name, an empty question...)."""
+
+    kind = "invalid_input"
+
+
+class UnsupportedFile(WorkbenchError):
+    """A file cannot be ingested: wrong type, spoofed extension, empty, too large, undecodable."""
+
+    kind = "unsupported_file"
+
+
+class EncryptedFile(UnsupportedFile):
+    """A PDF is encrypted and no (or a wrong) password was given."""
+
+    kind = "encrypted_file"
+
+
+class NoExtractableText(UnsupportedFile):
+    """A file parsed but contains no text (for example an image-only PDF)."""
+
+    kind = "no_text"
+
+
+class UnsafeSQL(WorkbenchError):
+    """A statement was refused because it could modify data or is otherwise not a plain read."""
+
+    kind = "unsafe_sql"
+
+
+class QueryTimeout(WorkbenchError):
+    """A query ran longer than the configured time limit and was stopped."""
+
+    kind = "timeout"
+
+
+class DatabaseError(WorkbenchError):
+    """The database rejected a query (syntax, missing table, permissions...)."""
+
+    kind = "db_error"
+
+
+class LLMUnavailable(WorkbenchError):
+    """No LLM is configured, its server is down, or the model is not pulled."""
+
+    kind = "llm_unavailable"
+
+
+class RateLimited(WorkbenchError):
+    """A sender sent too many messages in a short time."""
+
+    kind = "rate_limited"

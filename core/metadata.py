@@ -1,0 +1,231 @@
+"""The metadata store: everything that is not vectors or graph, in one SQLAlchemy database.
+
+SQLite file under the data dir by default, any SQLAlchemy URL otherwise. Tables are created
+on first use. Only plain rows live here; other modules own the meaning of their rows.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import (
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    select,
+    text,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from core.errors import BackendUnavailable, InvalidInput
+
+metadata_schema = MetaData()
+
+workspaces = Table(
+    "workspaces",
+    metadata_schema,
+    Column("name", String(64), primary_key=True),
+    Column("created_at", String(32), nullable=False),
+)
+
+documents = Table(
+    "documents",
+    metadata_schema,
+    Column("id", String(36), primary_key=True),
+    Column("workspace", String(64), ForeignKey("workspaces.name"), nullable=False, index=True),
+    Column("title", Text, nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("doc_type", String(32), nullable=False),
+    Column("tags", Text, nullable=False, default="[]"),  # JSON list
+    Column("content_hash", String(64), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("chunk_count", Integer, nullable=False, default=0),
+    # "indexing" while stores are being written; "indexed" once every store has the document.
+    Column("status", String(16), nullable=False),
+    Column("chunk_settings", String(64), nullable=False, default=""),
+    Column("created_at", String(32), nullable=False),
+    UniqueConstraint("workspace", "content_hash", name="uq_document_hash"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata_schema,
+    Column("id", String(36), primary_key=True),
+    Column("workspace", String(64), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("status", String(16), nullable=False),  # running | done | failed
+    Column("done", Integer, nullable=False, default=0),
+    Column("total", Integer, nullable=False, default=0),
+    Column("message", Text, nullable=False, default=""),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
+sql_connections = Table(
+    "sql_connections",
+    metadata_schema,
+    Column("id", String(36), primary_key=True),
+    Column("workspace", String(64), nullable=False, index=True),
+    Column("name", String(128), nullable=False),
+    # The URL is stored with its password removed; the password (if any) lives in secret_ref's store.
+    Column("url", Text, nullable=False),
+    Column("secret_ref", String(128), nullable=False, default=""),
+    Column("is_default", Integer, nullable=False, default=0),
+    Column("created_at", String(32), nullable=False),
+    UniqueConstraint("workspace", "name", name="uq_connection_name"),
+)
+
+training_items = Table(
+    "training_items",
+    metadata_schema,
+    Column("id", String(64), primary_key=True),
+    Column("workspace", String(64), nullable=False, index=True),
+    Column("connection_id", String(36), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # ddl | documentation | question_sql
+    Column("question", Text, nullable=False, default=""),
+    Column("content", Text, nullable=False),
+    Column("parameters", Text, nullable=False, default="{}"),  # JSON
+    Column("created_at", String(32), nullable=False),
+)
+
+query_history = Table(
+    "query_history",
+    metadata_schema,
+    Column("id", String(36), primary_key=True),
+    Column("workspace", String(64), nullable=False, index=True),
+    Column("connection_id", String(36), nullable=False, default=""),
+    Column("question", Text, nullable=False, default=""),
+    Column("sql", Text, nullable=False),
+    Column("source", String(16), nullable=False),  # typed | certified | generated | edited
+    Column("row_count", Integer, nullable=True),
+    Column("elapsed", Float, nullable=True),
+    Column("error", Text, nullable=False, default=""),
+    Column("feedback", Integer, nullable=False, default=0),  # -1, 0, 1
+    Column("created_at", String(32), nullable=False),
+)
+
+conversations = Table(
+    "conversations",
+    metadata_schema,
+    Column("id", String(64), primary_key=True),
+    Column("workspace", String(64), nullable=False, index=True),
+    Column("user_id", String(128), nullable=False, default=""),
+    Column("title", Text, nullable=False, default=""),
+    Column("summary", Text, nullable=False, default=""),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
+chat_messages = Table(
+    "chat_messages",
+    metadata_schema,
+    Column("id", String(36), primary_key=True),
+    Column("conversation_id", String(64), ForeignKey("conversations.id"), nullable=False, index=True),
+    Column("role", String(16), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("sources", Text, nullable=False, default="[]"),  # JSON
+    Column("mode", String(16), nullable=False, default=""),
+    Column("feedback", Integer, nullable=False, default=0),
+    Column("created_at", String(32), nullable=False),
+)
+
+WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def validate_workspace_name(name: str) -> str:
+    name = (name or "").strip()
+    if not WORKSPACE_NAME.match(name):
+        raise InvalidInput(
+            f"Workspace name {name!r} is not valid: use 1-40 letters, digits, '-' or '_', starting with a letter or digit."
+        )
+    return name
+
+
+class MetadataStore:
+    """Owns the SQLAlchemy engine of the metadata database."""
+
+    def __init__(self, url: str):
+        self.url = url
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(url, future=True)
+        if parsed.get_backend_name() == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._created = False
+
+    def ensure_schema(self) -> None:
+        if self._created:
+            return
+        try:
+            metadata_schema.create_all(self.engine)
+        except SQLAlchemyError as exc:
+            raise BackendUnavailable(f"Cannot open the metadata store: {_safe(exc)}") from None
+        self._created = True
+
+    def begin(self):
+        """A transaction: every write in it lands together or not at all."""
+        self.ensure_schema()
+        return self.engine.begin()
+
+    def connect(self):
+        self.ensure_schema()
+        return self.engine.connect()
+
+    def ensure_workspace(self, name: str) -> str:
+        name = validate_workspace_name(name)
+        with self.begin() as conn:
+            exists = conn.execute(select(workspaces.c.name).where(workspaces.c.name == name)).first()
+            if not exists:
+                conn.execute(workspaces.insert().values(name=name, created_at=now_iso()))
+        return name
+
+    def list_workspaces(self) -> list[str]:
+        with self.connect() as conn:
+            return [row[0] for row in conn.execute(select(workspaces.c.name).order_by(workspaces.c.name))]
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def describe(self) -> str:
+        """The URL without its password, safe to display."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets the Streamlit app, the Gradio endpoint and the CLI read while one of them writes.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _safe(exc: Exception) -> str:
+    # SQLAlchemy messages can embed the URL; keep only the first line of the driver's message.
+    message = str(getattr(exc, "orig", exc) or exc)
+    return message.splitlines()[0] if message else type(exc).__name__

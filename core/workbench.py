@@ -1,0 +1,102 @@
+"""The composition root: ``build_workbench(settings)`` builds every backend once.
+
+Streamlit wraps it in ``st.cache_resource``; the Gradio endpoint and the CLI call the same
+function. Backends are created on first use (so the Home page and ``health`` never load the
+embedding model) and then shared. ``workbench.workspace(name)`` scopes every operation.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+from core.health import BackendHealth, check_all
+from core.metadata import MetadataStore, validate_workspace_name
+from core.registry import backend_class
+from core.settings import Settings
+
+
+class _Lazy:
+    """A value built once, on first access, safely across Streamlit's script threads."""
+
+    def __init__(self, factory: Callable[[], Any], prebuilt: Any = None):
+        self._factory = factory
+        self._value: Any = prebuilt
+        self._built = prebuilt is not None
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        if not self._built:
+            with self._lock:
+                if not self._built:
+                    self._value = self._factory()
+                    self._built = True
+        return self._value
+
+    @property
+    def built(self) -> bool:
+        return self._built
+
+
+class Workbench:
+    def __init__(self, settings: Settings, *, embedder=None, vectors=None, graph=None, llm=None):
+        self.settings = settings
+        self.metadata = MetadataStore(settings.metadata_url)
+        self._embedder = _Lazy(lambda: backend_class("embedder", "sentence-transformers").from_settings(settings.embeddings), embedder)
+        self._vectors = _Lazy(lambda: backend_class("vectors", "chroma").from_settings(settings.chroma), vectors)
+        self._graph = _Lazy(lambda: backend_class("graph", settings.graph.backend).from_settings(settings.graph), graph)
+        self._llm = _Lazy(lambda: backend_class("llm", settings.llm.provider).from_settings(settings.llm), llm)
+        self._services: dict[str, _Lazy] = {}
+        self._services_lock = threading.Lock()
+
+    @property
+    def embedder(self):
+        return self._embedder.get()
+
+    @property
+    def vectors(self):
+        return self._vectors.get()
+
+    @property
+    def graph(self):
+        return self._graph.get()
+
+    @property
+    def llm(self):
+        return self._llm.get()
+
+    def service(self, name: str, factory: Callable[[], Any]) -> Any:
+        """A shared helper object (keyword index, extractor...) built once per workbench."""
+        with self._services_lock:
+            lazy = self._services.setdefault(name, _Lazy(factory))
+        return lazy.get()
+
+    def workspace(self, name: str | None = None) -> "Workspace":
+        from core.workspace import Workspace
+
+        name = validate_workspace_name(self.settings.default_workspace if name is None else name)
+        self.metadata.ensure_workspace(name)
+        return Workspace(self, name)
+
+    def workspaces(self) -> list[str]:
+        names = self.metadata.list_workspaces()
+        default = self.settings.default_workspace
+        return names if default in names else [default, *names]
+
+    def health(self) -> list[BackendHealth]:
+        return check_all(self.settings, self.metadata)
+
+    def close(self) -> None:
+        for lazy in (self._graph, self._vectors):
+            if lazy.built and hasattr(lazy.get(), "close"):
+                lazy.get().close()
+        self.metadata.close()
+
+
+def build_workbench(settings: Settings | None = None, **prebuilt: Any) -> Workbench:
+    """Build the workbench from settings (read from the environment when not given).
+
+    ``prebuilt`` passes already-built backends (``embedder``, ``vectors``, ``graph``, ``llm``):
+    notebooks reuse a loaded model this way, and tests inject a scripted LLM.
+    """
+    return Workbench(settings or Settings.from_env(), **prebuilt)

@@ -1,0 +1,36 @@
+"""Home: what the workbench is, the current workspace, and backend health with next steps."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.state import current_workspace_name, get_workbench
+
+workbench = get_workbench()
+
+st.title("Analyst Workbench")
+st.markdown(
+    "Upload documents and search them with citations, explore the knowledge graph built from them, "
+    "ask your SQL databases questions in plain language (always read-only), and chat with one "
+    "assistant that answers from all three with sources."
+)
+st.caption(f"Workspace: **{current_workspace_name()}** · data folder: `{workbench.settings.data_dir}`")
+
+st.subheader("Backends")
+report = workbench.health()
+rows = [
+    {
+        "backend": item.backend,
+        "implementation": item.implementation,
+        "mode": item.mode,
+        "state": "ready" if item.ok else "down",
+        "detail": item.detail,
+    }
+    for item in report
+]
+st.dataframe(rows, hide_index=True, width="stretch")
+for item in report:
+    if not item.ok:
+        st.error(f"**{item.backend}** is not available: {item.detail}. {item.next_step}", icon=":material/error:")
+    elif item.mode == "off" and item.next_step:
+        st.info(f"**{item.backend}**: {item.detail} {item.next_step}", icon=":material/info:")

@@ -1,0 +1,71 @@
+import socket
+
+import pytest
+
+from core.errors import InvalidInput
+from core.settings import Settings
+from core.workbench import build_workbench
+from tests.conftest import clean_env
+
+
+def test_workspace_handles_are_created_once_and_listed(settings):
+    wb = build_workbench(settings)
+    assert wb.workspace().name == "default"
+    wb.workspace("finance-q3")
+    wb.workspace("finance-q3")
+    assert wb.workspaces() == ["default", "finance-q3"]
+    wb.close()
+
+
+@pytest.mark.parametrize("bad", ["", " ", "../etc", "a b", "x" * 41, "-lead"])
+def test_bad_workspace_names_are_refused(settings, bad):
+    wb = build_workbench(settings)
+    with pytest.raises(InvalidInput, match="Workspace name"):
+        wb.workspace(bad)
+    wb.close()
+
+
+def test_metadata_tables_created_on_first_use(settings):
+    from sqlalchemy import inspect
+
+    wb = build_workbench(settings)
+    wb.workspace("default")
+    tables = set(inspect(wb.metadata.engine).get_table_names())
+    assert {"workspaces", "documents", "jobs", "sql_connections", "query_history", "conversations", "chat_messages"} <= tables
+    wb.close()
+
+
+def test_building_the_workbench_loads_no_backend(settings):
+    wb = build_workbench(settings)
+    wb.health()
+    assert not wb._embedder.built and not wb._vectors.built and not wb._graph.built
+    wb.close()
+
+
+def test_health_reports_every_backend_on_embedded_defaults(settings):
+    report = {item.backend: item for item in build_workbench(settings).health()}
+    assert set(report) == {"metadata", "embeddings", "vectors", "graph", "llm", "demo_database"}
+    assert report["metadata"].ok and report["embeddings"].ok and report["vectors"].ok and report["graph"].ok
+    assert report["llm"].mode == "off" and "AW_OLLAMA_HOST" in report["llm"].next_step
+    # No demo data was generated in this temp dir: the report says how to fix it.
+    assert not report["demo_database"].ok and "core.demo" in report["demo_database"].next_step
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_health_reports_unreachable_servers_with_reasons(tmp_path):
+    port = _closed_port()
+    s = Settings.from_env(
+        clean_env(), AW_DATA_DIR=str(tmp_path), AW_CHROMA_HOST="127.0.0.1", AW_CHROMA_PORT=str(port),
+        AW_OLLAMA_HOST=f"http://127.0.0.1:{port}", AW_GRAPH_BACKEND="neo4j", AW_NEO4J_URI=f"bolt://127.0.0.1:{port}",
+        AW_NEO4J_PASSWORD="hunter2-secret",
+    )
+    report = {item.backend: item for item in build_workbench(s).health()}
+    for name in ("vectors", "llm", "graph"):
+        assert report[name].mode == "server" and not report[name].ok, name
+        assert str(port) in report[name].detail and report[name].next_step
+    assert all("hunter2-secret" not in (i.detail + i.next_step) for i in report.values())

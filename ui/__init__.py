@@ -1,0 +1,1 @@
+"""Streamlit helpers shared by app.py and pages/ (the UI edge: may import streamlit)."""

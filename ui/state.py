@@ -1,0 +1,30 @@
+"""The one cached workbench and the session's current workspace."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.errors import WorkbenchError
+from core.settings import Settings
+from core.workbench import Workbench, build_workbench
+
+WORKSPACE_KEY = "workspace"
+
+
+@st.cache_resource(show_spinner="Starting the workbench...")
+def get_workbench() -> Workbench:
+    return build_workbench(Settings.from_env())
+
+
+def current_workspace_name() -> str:
+    workbench = get_workbench()
+    return st.session_state.get(WORKSPACE_KEY) or workbench.settings.default_workspace
+
+
+def current_workspace():
+    return get_workbench().workspace(current_workspace_name())
+
+
+def show_error(exc: WorkbenchError) -> None:
+    """Translate a workbench error into a message the analyst can act on."""
+    st.error(str(exc), icon=":material/error:")
