@@ -40,3 +40,10 @@ def backend_class(kind: str, name: str) -> Any:
     module_name, _, class_name = target.partition(":")
     module = importlib.import_module(module_name)
     return getattr(module, class_name)
+
+
+def build_backend(kind: str, name: str, section: Any) -> Any:
+    """Build a backend from its settings section (``from_settings`` when the class has one)."""
+    cls = backend_class(kind, name)
+    factory = getattr(cls, "from_settings", cls)
+    return factory(section)

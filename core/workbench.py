@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from core.health import BackendHealth, check_all
 from core.metadata import MetadataStore, validate_workspace_name
-from core.registry import backend_class
+from core.registry import build_backend
 from core.settings import Settings
 
 
@@ -42,10 +42,10 @@ class Workbench:
     def __init__(self, settings: Settings, *, embedder=None, vectors=None, graph=None, llm=None):
         self.settings = settings
         self.metadata = MetadataStore(settings.metadata_url)
-        self._embedder = _Lazy(lambda: backend_class("embedder", "sentence-transformers").from_settings(settings.embeddings), embedder)
-        self._vectors = _Lazy(lambda: backend_class("vectors", "chroma").from_settings(settings.chroma), vectors)
-        self._graph = _Lazy(lambda: backend_class("graph", settings.graph.backend).from_settings(settings.graph), graph)
-        self._llm = _Lazy(lambda: backend_class("llm", settings.llm.provider).from_settings(settings.llm), llm)
+        self._embedder = _Lazy(lambda: build_backend("embedder", "sentence-transformers", settings.embeddings), embedder)
+        self._vectors = _Lazy(lambda: build_backend("vectors", "chroma", settings.chroma), vectors)
+        self._graph = _Lazy(lambda: build_backend("graph", settings.graph.backend, settings.graph), graph)
+        self._llm = _Lazy(lambda: build_backend("llm", settings.llm.provider, settings.llm), llm)
         self._services: dict[str, _Lazy] = {}
         self._services_lock = threading.Lock()
 
@@ -70,6 +70,37 @@ class Workbench:
         with self._services_lock:
             lazy = self._services.setdefault(name, _Lazy(factory))
         return lazy.get()
+
+    @property
+    def keyword(self):
+        from core.keyword import KeywordIndex
+
+        return self.service("keyword", lambda: KeywordIndex(self.metadata, self.settings.data_dir / "keyword"))
+
+    @property
+    def ingestion(self):
+        from core.ingest.pipeline import IngestionPipeline
+
+        def build():
+            ingest = self.settings.ingest
+            return IngestionPipeline(
+                self.metadata, self.embedder, self.vectors, self.settings.data_dir / "files",
+                chunk_tokens=ingest.chunk_tokens, chunk_overlap=ingest.chunk_overlap,
+                max_bytes=ingest.max_file_bytes, batch_size=self.settings.embeddings.batch_size,
+                indexers=self.document_indexers(),
+            )
+
+        return self.service("ingestion", build)
+
+    def document_indexers(self) -> list:
+        """Stores that index documents besides Chroma and the keyword corpus."""
+        return []
+
+    @property
+    def retriever(self):
+        from core.retrieval import Retriever
+
+        return self.service("retriever", lambda: Retriever(self.metadata, self.embedder, self.vectors, self.keyword))
 
     def workspace(self, name: str | None = None) -> "Workspace":
         from core.workspace import Workspace

@@ -1,0 +1,43 @@
+"""NoLLM: the evidence-mode provider used when no LLM is configured. It never generates."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from core.errors import LLMUnavailable
+from core.llm.base import Message
+from core.settings import LLMSettings
+
+GENERATION_OFF = (
+    "Generation is off: no LLM is configured. Set AW_OLLAMA_HOST (and AW_OLLAMA_MODEL) "
+    "to an Ollama server to turn it on."
+)
+
+
+class NoLLM:
+    """Stands in for an LLM so callers can ask ``available()`` and fall back to evidence mode."""
+
+    name = "none"
+
+    def __init__(self, settings: LLMSettings | None = None) -> None:
+        # Accepts the settings section like every provider; there is nothing in it to use.
+        self.settings = settings
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        stream: bool = False,
+        json_schema: dict | None = None,
+        options: dict | None = None,
+    ) -> str | Iterator[str]:
+        """Always raises ``LLMUnavailable``: there is nothing to generate with."""
+        raise LLMUnavailable(GENERATION_OFF)
+
+    def available(self) -> tuple[bool, str]:
+        """Always ``(False, <how to turn generation on>)``."""
+        return False, GENERATION_OFF
+
+    def models(self) -> list[str]:
+        """No models."""
+        return []

@@ -1,0 +1,68 @@
+"""NoLLM: evidence mode says generation is off and never pretends to generate."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.errors import ConfigError, LLMUnavailable
+from core.llm import LLM, Message, build_llm
+from core.llm.no_llm import NoLLM
+from core.settings import LLMSettings, Settings
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_no_llm_is_the_default_when_no_host_is_set():
+    settings = Settings.from_env({}).llm
+
+    provider = build_llm(settings)
+
+    assert isinstance(provider, NoLLM)
+    assert isinstance(provider, LLM)
+    assert provider.name == "none"
+
+
+def test_no_llm_says_how_to_turn_generation_on():
+    ok, reason = NoLLM().available()
+
+    assert ok is False
+    assert reason.startswith("Generation is off: no LLM is configured.")
+    assert "AW_OLLAMA_HOST" in reason and "AW_OLLAMA_MODEL" in reason
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_no_llm_refuses_to_complete(stream):
+    with pytest.raises(LLMUnavailable, match="Generation is off") as caught:
+        NoLLM().complete([Message.user("What were sales in March?")], stream=stream)
+    assert caught.value.kind == "llm_unavailable"
+
+
+def test_no_llm_has_no_models():
+    assert NoLLM().models() == []
+
+
+def test_an_explicit_none_provider_wins_over_a_host():
+    settings = Settings.from_env({}, AW_LLM_PROVIDER="none", AW_OLLAMA_HOST="http://127.0.0.1:11434").llm
+    assert isinstance(build_llm(settings), NoLLM)
+
+
+def test_an_unknown_provider_is_a_config_error():
+    settings = LLMSettings("openai", "", "gpt", 0.1, 8192, "5m", 120.0)
+    with pytest.raises(ConfigError, match="Unknown llm backend 'openai'; choose one of: none, ollama"):
+        build_llm(settings)
+
+
+def test_evidence_mode_does_not_import_the_ollama_client():
+    code = (
+        "import sys\n"
+        "from core.llm import build_llm\n"
+        "from core.settings import Settings\n"
+        "build_llm(Settings.from_env({}).llm).available()\n"
+        "assert 'ollama' not in sys.modules, 'ollama was imported'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
