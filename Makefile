@@ -21,7 +21,7 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt $(RUN_STAMP)
 setup: $(RUN_STAMP)
 
 demo: setup
-	$(PY) -m core.demo
+	$(PY) -m core.demo --load
 
 run: demo
 	$(PY) -m streamlit run app.py

@@ -59,6 +59,29 @@ documents = Table(
     UniqueConstraint("workspace", "content_hash", name="uq_document_hash"),
 )
 
+# The canonical text of every chunk of every indexed document. Rows are written in the same
+# transaction that marks the document indexed, so they double as the keyword index's corpus.
+chunks = Table(
+    "chunks",
+    metadata_schema,
+    Column("id", String(80), primary_key=True),
+    Column("workspace", String(64), nullable=False, index=True),
+    Column("document_id", String(36), ForeignKey("documents.id"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("page", Integer, nullable=True),
+    Column("heading", Text, nullable=False, default=""),  # heading path joined with " > "
+    Column("text", Text, nullable=False),
+    Column("token_count", Integer, nullable=False, default=0),
+)
+
+# Bumped whenever a workspace's chunks change, so derived indexes know they are stale.
+index_state = Table(
+    "index_state",
+    metadata_schema,
+    Column("workspace", String(64), primary_key=True),
+    Column("generation", Integer, nullable=False, default=0),
+)
+
 jobs = Table(
     "jobs",
     metadata_schema,

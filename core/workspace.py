@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+from sqlalchemy import select
+
+from core.errors import NotFound, UnsupportedFile
+from core.metadata import chunks as chunks_table
+from core.metadata import documents as documents_table
+from core.records import Chunk, Document, Hit
 
 if TYPE_CHECKING:  # pragma: no cover
+    from core.ingest.pipeline import IngestResult, ProgressCallback, Upload
+    from core.retrieval import SearchFilters
     from core.workbench import Workbench
 
 
@@ -15,3 +25,65 @@ class Workspace:
 
     def __repr__(self) -> str:
         return f"Workspace({self.name!r})"
+
+    # ---- documents ---------------------------------------------------------------------
+
+    def ingest(self, uploads: Sequence["Upload"], *, doc_type: str = "", tags: Sequence[str] = (),
+               progress: "ProgressCallback | None" = None) -> list["IngestResult"]:
+        """Ingest uploaded files; each gets its own result (ingested, duplicate or error)."""
+        return self.workbench.ingestion.ingest(self.name, uploads, doc_type=doc_type, tags=tags, progress=progress)
+
+    def ingest_paths(self, paths: Iterable[Path], *, password: str | None = None, doc_type: str = "",
+                     tags: Sequence[str] = (), progress: "ProgressCallback | None" = None) -> list["IngestResult"]:
+        from core.ingest.pipeline import IngestResult, Upload
+
+        uploads, unreadable = [], []
+        for path in map(Path, paths):
+            try:
+                uploads.append(Upload(path.name, path.read_bytes(), password))
+            except OSError as exc:
+                unreadable.append(IngestResult(str(path), "error", error=f"Cannot read {path}: {exc.strerror}.", error_kind=UnsupportedFile.kind))
+        return unreadable + self.ingest(uploads, doc_type=doc_type, tags=tags, progress=progress)
+
+    def documents(self) -> list[Document]:
+        from core.ingest.pipeline import document_from_row
+
+        with self.workbench.metadata.connect() as conn:
+            rows = conn.execute(select(documents_table).where(documents_table.c.workspace == self.name, documents_table.c.status == "indexed")
+                                .order_by(documents_table.c.created_at.desc(), documents_table.c.title)).all()
+        return [document_from_row(row) for row in rows]
+
+    def document(self, document_id: str) -> Document:
+        for document in self.documents():
+            if document.id == document_id:
+                return document
+        raise NotFound(f"No document {document_id} in workspace {self.name}.")
+
+    def chunks(self, document_id: str) -> list[Chunk]:
+        from core.retrieval import chunk_from_row
+
+        self.document(document_id)
+        with self.workbench.metadata.connect() as conn:
+            rows = conn.execute(select(chunks_table).where(chunks_table.c.workspace == self.name, chunks_table.c.document_id == document_id)
+                                .order_by(chunks_table.c.position)).all()
+        return [chunk_from_row(row) for row in rows]
+
+    def delete_document(self, document_id: str) -> None:
+        self.workbench.ingestion.delete(self.name, document_id)
+
+    def reindex_document(self, document_id: str, *, chunk_tokens: int, chunk_overlap: int,
+                         progress: "ProgressCallback | None" = None) -> "IngestResult":
+        return self.workbench.ingestion.reindex(self.name, document_id, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap, progress=progress)
+
+    def original_file(self, document_id: str) -> Path:
+        self.document(document_id)
+        return self.workbench.ingestion.original_path(self.name, document_id)
+
+    def repair(self) -> list[str]:
+        return self.workbench.ingestion.repair(self.name)
+
+    # ---- search ------------------------------------------------------------------------
+
+    def search(self, query: str, *, k: int = 5, mode: str = "hybrid", filters: "SearchFilters | None" = None,
+               min_similarity: float | None = None) -> list[Hit]:
+        return self.workbench.retriever.search(self.name, query, k=k, mode=mode, filters=filters, min_similarity=min_similarity)

@@ -88,12 +88,5 @@ def health(ctx: typer.Context) -> None:
     emit(obj, {"backends": [item.to_dict() for item in report], "ok": all(i.ok for i in report)}, "\n".join(lines))
 
 
-def _register_command_groups() -> None:
-    # Each capability adds its commands in its own module; importing them here keeps this file small.
-    from core import cli_commands  # noqa: F401
-
-
-_register_command_groups()
-
-if __name__ == "__main__":
-    app()
+# Each capability registers its commands in its own module (imported last: they use `app`).
+from core.cli import documents as _documents  # noqa: E402,F401

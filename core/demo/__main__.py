@@ -1,8 +1,9 @@
-"""``python -m core.demo [--target DIR] [--today YYYY-MM-DD] [--seed N] [--force]``.
+"""``python -m core.demo [--target DIR] [--today YYYY-MM-DD] [--seed N] [--force] [--load]``.
 
 Writes the Kaveri Retail demo (database and documents) to the target folder, by default
 ``<data dir>/demo``. If the demo is already there it says so and exits 0 without regenerating,
-unless ``--force`` is given.
+unless ``--force`` is given. ``--load`` then puts the demo into the default workspace
+(its documents indexed), which is what ``make run`` does.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="Last day of the 90-day order window, YYYY-MM-DD (default: today).")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"Random seed (default: {DEFAULT_SEED}).")
     parser.add_argument("--force", action="store_true", help="Regenerate even if the demo already exists.")
+    parser.add_argument("--load", action="store_true",
+                        help="Also index the demo documents into the default workspace (skips ones already there).")
     return parser
 
 
@@ -54,13 +57,31 @@ def main(argv: list[str] | None = None) -> int:
         if demo_exists(target) and not args.force:
             print(f"Demo data already exists in {target} ({DB_FILENAME} with {_existing_order_count(target)} orders); "
                   "nothing to do. Use --force to regenerate it.")
-            return 0
-        summary = generate_demo(target, today=args.today, seed=args.seed, overwrite=args.force)
+        else:
+            print(generate_demo(target, today=args.today, seed=args.seed, overwrite=args.force).describe())
+        if args.load:
+            _load(target)
     except (WorkbenchError, sqlite3.Error) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(summary.describe())
     return 0
+
+
+def _load(target: Path) -> None:
+    from core.demo.load import load_demo_documents
+    from core.workbench import build_workbench
+
+    workbench = build_workbench(Settings.from_env())
+    try:
+        workspace = workbench.workspace()
+        results = load_demo_documents(workspace, target)
+        failed = [r for r in results if r.status == "error"]
+        if failed:
+            raise WorkbenchError("Some demo documents could not be indexed: " + "; ".join(f"{r.file}: {r.error}" for r in failed))
+        new = sum(r.status == "ingested" for r in results)
+        print(f"Demo loaded into workspace {workspace.name!r}: {new} documents indexed, {len(results) - new} already there.")
+    finally:
+        workbench.close()
 
 
 if __name__ == "__main__":

@@ -42,3 +42,28 @@ def test_sidebar_offers_workspaces_and_creation(app_env):
     at = run_page("Home")
     assert at.selectbox(key="workspace").options == ["default"]
     assert at.text_input(key="new_workspace_name").placeholder == "e.g. finance-q3"
+
+
+def test_documents_page_lists_searches_and_cites(app_env):
+    from core.ingest.pipeline import Upload
+    from core.settings import Settings
+    from core.workbench import build_workbench
+
+    wb = build_workbench(Settings.from_env())
+    wb.workspace().ingest([Upload("returns.md", b"# Returns policy\n\n## Damaged items\n\nDamaged items are refunded in full within 7 days.")],
+                          doc_type="policy", tags=["care"])
+    wb.close()
+    at = run_page("documents")
+    assert not at.exception
+    assert at.title[0].value == "Documents"
+    at.text_input(key="search_query").input("refund for damaged items").run()
+    assert not at.exception
+    cited = [m.value for m in at.markdown if m.value.startswith("**[1]")]
+    assert cited and "Returns policy" in cited[0] and "Damaged items" in cited[0]
+    assert any("**refund" in m.value.lower() for m in at.markdown), "query words are highlighted"
+
+
+def test_documents_page_on_an_empty_workspace_says_what_to_do(app_env):
+    at = run_page("documents")
+    assert not at.exception
+    assert any("No documents in this workspace yet" in i.value for i in at.info)

@@ -1,0 +1,3 @@
+from core.cli import app
+
+app(prog_name="python -m core.cli")

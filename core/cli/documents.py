@@ -1,0 +1,84 @@
+"""CLI: ingest, docs, delete, search (JSON shapes in DESIGN.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from core.cli import CliContext, app, emit, fail, progress
+from core.errors import WorkbenchError
+
+
+def _progress_printer(event) -> None:
+    if event.stage == "parse":
+        progress(f"[{event.file_index + 1}/{event.file_count}] {event.filename}: parsing")
+    elif event.stage == "embed" and event.total:
+        progress(f"[{event.file_index + 1}/{event.file_count}] {event.filename}: embedded {event.done}/{event.total} chunks")
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    paths: List[Path] = typer.Argument(..., help="Files to ingest."),
+    password: Optional[str] = typer.Option(None, "--password", help="Password for encrypted PDFs."),
+    doc_type: str = typer.Option("", "--type", help="Document type label (default: from the file)."),
+    tags: List[str] = typer.Option([], "--tag", help="Tag to attach (repeatable)."),
+) -> None:
+    """Ingest files; exit 1 if any file errored (the good ones are ingested either way)."""
+    obj: CliContext = ctx.obj
+    try:
+        results = obj.workspace().ingest_paths(paths, password=password, doc_type=doc_type, tags=tags, progress=_progress_printer)
+    except WorkbenchError as exc:
+        fail(exc, obj.as_json)
+    lines = [f"{r.status:<9} {r.file}" + (f" ({r.chunks} chunks)" if r.status != "error" else f": {r.error}") for r in results]
+    emit(obj, [r.to_dict() for r in results], "\n".join(lines))
+    if any(r.status == "error" for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def docs(ctx: typer.Context) -> None:
+    """List the workspace's documents."""
+    obj: CliContext = ctx.obj
+    items = obj.workspace().documents()
+    payload = [
+        {"document_id": d.id, "title": d.title, "filename": d.filename, "doc_type": d.doc_type, "tags": list(d.tags),
+         "chunks": d.chunk_count, "size_bytes": d.size_bytes, "created_at": d.created_at}
+        for d in items
+    ]
+    emit(obj, payload, "\n".join(f"{d.id}  {d.chunk_count:>4} chunks  {d.title}" for d in items) or "No documents yet.")
+
+
+@app.command()
+def delete(ctx: typer.Context, document_id: str = typer.Argument(..., help="Id from `docs`.")) -> None:
+    """Remove a document from every store."""
+    obj: CliContext = ctx.obj
+    try:
+        obj.workspace().delete_document(document_id)
+    except WorkbenchError as exc:
+        fail(exc, obj.as_json)
+    emit(obj, {"deleted": document_id}, f"Deleted {document_id}.")
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    query: str = typer.Argument(...),
+    k: int = typer.Option(5, "-k", help="Number of results."),
+    mode: str = typer.Option("hybrid", "--mode", help="hybrid, vector or keyword."),
+) -> None:
+    """Search the workspace's documents."""
+    obj: CliContext = ctx.obj
+    try:
+        hits = obj.workspace().search(query, k=k, mode=mode)
+    except WorkbenchError as exc:
+        fail(exc, obj.as_json, exit_code=2)
+    payload = [
+        {"document_id": h.chunk.document_id, "title": h.document_title, "chunk_id": h.chunk.id, "score": h.score,
+         "text": h.chunk.text, "page": h.chunk.page, "heading": " > ".join(h.chunk.heading_path)}
+        for h in hits
+    ]
+    human = "\n\n".join(f"[{i}] {h.citation}  (score {h.score:.3f})\n{h.chunk.text[:300]}" for i, h in enumerate(hits, 1))
+    emit(obj, payload, human or "No results.")

@@ -1,0 +1,133 @@
+"""DOCX parsing with python-docx: paragraphs and tables in reading order, headings from styles."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+from core.errors import UnsupportedFile
+from core.ingest.parsers import Block, ParsedDocument, clean_title, filename_stem, format_table_row, short_reason
+
+# A .docx is a ZIP; a few kilobytes can inflate to gigabytes of XML ("zip bomb"). Real Word
+# documents inflate by well under 20x, so a fixed ceiling on the unpacked size is generous.
+MAX_UNPACKED_BYTES = 512 * 1024 * 1024
+_HEADING_STYLE = re.compile(r"heading\s*([1-9])", re.IGNORECASE)
+
+
+def parse_docx(data: bytes, name: str) -> ParsedDocument:
+    """Parse a Word document: "Title"/"Heading N" styles (or outline levels) become headings."""
+    _check_unpacked_size(data, name)
+    import docx
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as exc:  # python-docx and lxml raise many types for damaged files
+        raise UnsupportedFile(f"{name} could not be read as a Word document (the file looks damaged): {short_reason(exc)}.") from exc
+
+    blocks: list[Block] = []
+    for item in _body_items(document):
+        if isinstance(item, Table):
+            text = _table_text(item)
+            if text:
+                blocks.append(Block(text, "table"))
+            continue
+        text = item.text.strip()
+        if not text:
+            continue
+        level = _heading_level(item)
+        if level is None:
+            blocks.append(Block(text, "paragraph"))
+        else:
+            blocks.append(Block(re.sub(r"\s+", " ", text), "heading", level=level))
+
+    title = clean_title(document.core_properties.title) or _first_heading(blocks) or filename_stem(name)
+    return ParsedDocument(title=title, doc_type="docx", blocks=tuple(blocks))
+
+
+def _check_unpacked_size(data: bytes, name: str) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UnsupportedFile(f"{name} could not be read as a Word document (the ZIP container is damaged): {short_reason(exc)}.") from exc
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise UnsupportedFile(
+            f"{name} unpacks to {unpacked // (1024 * 1024)} MB, more than the {MAX_UNPACKED_BYTES // (1024 * 1024)} MB "
+            "a Word document may expand to: it is probably not a real document."
+        )
+
+
+def _body_items(document):
+    """Paragraphs and tables of the body in order, including those inside content controls."""
+    from docx.oxml.ns import qn
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    paragraph_tag, table_tag = qn("w:p"), qn("w:tbl")
+    # Content controls (w:sdt), tracked insertions and custom XML wrap ordinary paragraphs;
+    # python-docx's own iterator skips whatever they wrap.
+    wrapper_tags = {qn("w:sdt"), qn("w:sdtContent"), qn("w:ins"), qn("w:customXml")}
+
+    def walk(element):
+        for child in element.iterchildren():
+            if child.tag == paragraph_tag:
+                yield Paragraph(child, document)
+            elif child.tag == table_tag:
+                yield Table(child, document)
+            elif child.tag in wrapper_tags:
+                yield from walk(child)
+
+    yield from walk(document.element.body)
+
+
+def _heading_level(paragraph) -> int | None:
+    """0 for the "Title" style, N for "Heading N" or outline level N-1, None for body text."""
+    style = paragraph.style
+    name = (style.name or "") if style is not None else ""
+    if name.strip().lower() == "title":
+        return 0
+    match = _HEADING_STYLE.fullmatch(name.strip())
+    if match:
+        return int(match.group(1))
+    # Localised templates name headings in their own language ("Überschrift 1") but still
+    # give them an outline level, directly or through their style chain.
+    level = _outline_level(paragraph._p.pPr)
+    while level is None and style is not None:
+        level = _outline_level(style.element.pPr)
+        style = style.base_style
+    return level + 1 if level is not None and level < 9 else None
+
+
+def _outline_level(ppr) -> int | None:
+    if ppr is None or ppr.outlineLvl is None:
+        return None
+    return int(ppr.outlineLvl.val)
+
+
+def _table_text(table) -> str:
+    """A table as text, one line per row; with a header row, each cell is labelled by its column."""
+    rows: list[list[str]] = []
+    for row in table.rows:
+        cells, seen = [], []
+        for cell in row.cells:
+            # A merged cell is returned once per grid column it spans; keep it once.
+            if any(cell._tc is element for element in seen):
+                continue
+            seen.append(cell._tc)
+            cells.append(cell.text)
+        if any(cell.strip() for cell in cells):
+            rows.append(cells)
+    if not rows:
+        return ""
+    first = [cell.strip() for cell in rows[0]]
+    # A header labels every column: distinct, non-empty, and as wide as the rows below it.
+    has_header = len(rows) > 1 and all(first) and len(set(first)) == len(first) and len(first) >= max(map(len, rows[1:]))
+    if has_header:
+        return "\n".join(format_table_row(first, cells) for cells in rows[1:])
+    return "\n".join(format_table_row(None, cells) for cells in rows)
+
+
+def _first_heading(blocks: list[Block]) -> str:
+    return next((block.text for block in blocks if block.kind == "heading"), "")

@@ -1,0 +1,199 @@
+"""PDF parsing with pypdf: text per page (page numbers kept), paragraphs, headings from bookmarks."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import statistics
+import unicodedata
+from typing import Iterator
+
+from core.errors import EncryptedFile, UnsupportedFile
+from core.ingest.parsers import Block, ParsedDocument, clean_title, filename_stem, short_reason
+
+logger = logging.getLogger(__name__)
+
+_SECTION_NUMBER = re.compile(r"^(?:[0-9]+(?:\.[0-9]+)*\.?|[A-Z]\.?|[IVXLC]+\.)$")
+_DOT_LEADER = re.compile(r"(?:[ \t]*[.·…]){4,}[ \t]*")
+_PARAGRAPH_END = re.compile(r"""[.!?:;]["'”’)\]]*$""")
+
+
+def parse_pdf(data: bytes, name: str, *, password: str | None = None) -> ParsedDocument:
+    """Parse PDF bytes; raise EncryptedFile, UnsupportedFile or (via the caller) NoExtractableText."""
+    _quiet_pypdf_logging()
+    from pypdf import PdfReader
+
+    from pypdf.errors import DependencyError
+
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+    except DependencyError as exc:  # opening an encrypted file already tries the empty password
+        raise UnsupportedFile(_missing_crypto_message(name, exc)) from exc
+    except Exception as exc:  # pypdf raises many types for damaged files
+        raise UnsupportedFile(f"{name} could not be read as a PDF (the file looks damaged): {short_reason(exc)}.") from exc
+    if reader.is_encrypted:
+        _unlock(reader, name, password)
+    try:
+        pages = list(reader.pages)
+    except Exception as exc:
+        raise UnsupportedFile(f"{name} could not be read as a PDF (its page list is damaged): {short_reason(exc)}.") from exc
+    if not pages:
+        raise UnsupportedFile(f"{name} could not be read as a PDF: it has no pages.")
+
+    headings_by_page = _outline_headings(reader)
+    blocks: list[Block] = []
+    failed_pages: list[int] = []
+    for number, page in enumerate(pages, start=1):
+        try:
+            text = page.extract_text() or ""
+        except Exception:
+            logger.debug("text extraction failed on page %d of %s", number, name, exc_info=True)
+            failed_pages.append(number)
+            continue
+        blocks.extend(_page_blocks(_clean(text), number, headings_by_page.get(number, [])))
+    if len(failed_pages) == len(pages):
+        raise UnsupportedFile(f"{name} could not be read as a PDF: text extraction failed on every page.")
+    warnings = ()
+    if failed_pages:
+        listed = ", ".join(str(n) for n in failed_pages[:10]) + (" ..." if len(failed_pages) > 10 else "")
+        warnings = (f"Text could not be extracted from page(s) {listed}; the other pages were read.",)
+    title = _metadata_title(reader) or filename_stem(name)
+    return ParsedDocument(title=title, doc_type="pdf", blocks=tuple(blocks), page_count=len(pages), warnings=warnings)
+
+
+def _quiet_pypdf_logging() -> None:
+    # pypdf logs every recoverable oddity of a malformed file ("rebuild xref", "invalid
+    # parent") as a WARNING; to an analyst that is noise, and real failures still raise.
+    # Only done when nobody configured the pypdf logger, so a developer can turn it back on.
+    pypdf_logger = logging.getLogger("pypdf")
+    if pypdf_logger.level == logging.NOTSET:
+        pypdf_logger.setLevel(logging.ERROR)
+
+
+def _unlock(reader, name: str, password: str | None) -> None:
+    from pypdf import PasswordType
+    from pypdf.errors import DependencyError
+
+    # A PDF with only an owner password (printing/copying restrictions) opens with the empty
+    # user password, as in any PDF viewer, so the user is asked for a password only when needed.
+    candidates = [password] if password else [""]
+    try:
+        unlocked = any(reader.decrypt(candidate) != PasswordType.NOT_DECRYPTED for candidate in candidates)
+    except DependencyError as exc:
+        raise UnsupportedFile(_missing_crypto_message(name, exc)) from exc
+    except Exception as exc:
+        raise UnsupportedFile(f"{name} could not be decrypted (its encryption data looks damaged): {short_reason(exc)}.") from exc
+    if unlocked:
+        return
+    if password:
+        raise EncryptedFile(f"{name} could not be unlocked: the password is wrong. Check it and try again.")
+    raise EncryptedFile(
+        f"{name} is password-protected: enter its password in the upload form (or --password) to unlock it."
+    )
+
+
+def _missing_crypto_message(name: str, exc: Exception) -> str:
+    return (
+        f"{name} uses an encryption method (AES) that needs the 'cryptography' package, which is not "
+        f"installed: ask an administrator to install it ({short_reason(exc)})."
+    )
+
+
+def _metadata_title(reader) -> str:
+    try:
+        metadata = reader.metadata
+        return clean_title(metadata.title) if metadata is not None else ""
+    except Exception:
+        # An unreadable /Info dictionary only costs the title; the file name stands in for it.
+        logger.debug("could not read the PDF metadata title", exc_info=True)
+        return ""
+
+
+def _outline_headings(reader) -> dict[int, list[tuple[str, int]]]:
+    """Bookmark titles per 1-based page, with their depth as heading level (1 = top)."""
+    headings: dict[int, list[tuple[str, int]]] = {}
+    try:
+        for title, depth, page_index in _walk_outline(reader, reader.outline, 1):
+            if page_index is not None and title:
+                headings.setdefault(page_index + 1, []).append((title, depth))
+    except Exception:
+        # Bookmarks only add headings; without them the text is still read in full.
+        logger.debug("could not read the PDF outline", exc_info=True)
+    return headings
+
+
+def _walk_outline(reader, items, depth: int) -> Iterator[tuple[str, int, int | None]]:
+    for item in items:
+        if isinstance(item, list):
+            yield from _walk_outline(reader, item, depth + 1)
+        else:
+            yield clean_title(str(item.title or "")), depth, reader.get_destination_page_number(item)
+
+
+def _clean(text: str) -> str:
+    # NFKC turns typographic ligatures ("ﬁ") into plain letters so search finds "file".
+    text = unicodedata.normalize("NFKC", text)
+    # Dot leaders of tables of contents ("Intro . . . . . 3") cost many tokens and say nothing.
+    text = _DOT_LEADER.sub(" ", text)
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+
+
+def _normalise_for_match(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def _matches_heading(line: str, title: str) -> bool:
+    line_n, title_n = _normalise_for_match(line), _normalise_for_match(title)
+    if not line_n or len(line_n) > 200:
+        return False
+    if line_n == title_n:
+        return True
+    # LaTeX bookmarks often drop the section number that the page shows ("Foo" vs "1 Foo").
+    if line_n.endswith(" " + title_n):
+        return bool(_SECTION_NUMBER.match(line_n[: -len(title_n) - 1].strip().upper()))
+    return False
+
+
+def _page_blocks(text: str, page: int, headings: list[tuple[str, int]]) -> list[Block]:
+    """Paragraphs of one page's text, with lines matching the page's bookmarks as headings."""
+    lines = [line.strip() for line in text.split("\n")]
+    widths = [len(line) for line in lines if line]
+    typical = statistics.median(widths) if widths else 0
+    pending = list(headings)
+    blocks: list[Block] = []
+    buffer: list[str] = []
+
+    def flush() -> None:
+        if buffer:
+            blocks.append(Block(_join_lines(buffer), "paragraph", page=page))
+            buffer.clear()
+
+    for line in lines:
+        if not line:
+            flush()
+            continue
+        match = next((item for item in pending if _matches_heading(line, item[0])), None)
+        if match is not None:
+            flush()
+            pending.remove(match)
+            blocks.append(Block(re.sub(r"\s+", " ", line), "heading", level=match[1], page=page))
+            continue
+        buffer.append(line)
+        # A line clearly shorter than the page's typical line that ends a sentence closes a
+        # paragraph: pypdf gives no blank lines between paragraphs, only line breaks.
+        if _PARAGRAPH_END.search(line) and len(line) < 0.8 * typical:
+            flush()
+    flush()
+    return blocks
+
+
+def _join_lines(lines: list[str]) -> str:
+    text = lines[0]
+    for line in lines[1:]:
+        # Re-join words hyphenated at a line end ("adip-" + "iscing"), keep real hyphens otherwise.
+        if text.endswith("-") and len(text) > 1 and text[-2].isalpha() and line[:1].islower():
+            text = text[:-1] + line
+        else:
+            text = f"{text} {line}"
+    return re.sub(r"[ \t]+", " ", text).strip()

@@ -1,0 +1,356 @@
+"""Turn an uploaded file's bytes into a ``ParsedDocument``: checks, content sniffing, dispatch.
+
+Every failure reaches the caller as a ``core.errors`` exception whose message names the file
+and says what to do; no exception from a parsing library escapes ``parse_document``.
+The format parsers live in ``parse_pdf``, ``parse_office`` (DOCX) and ``parse_text``
+(Markdown, reStructuredText, plain text, HTML, CSV); they are imported lazily so that a
+process that never parses a PDF never imports pypdf.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import logging
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from core.errors import EncryptedFile, NoExtractableText, UnsupportedFile, WorkbenchError
+
+logger = logging.getLogger(__name__)
+
+BLOCK_KINDS = ("heading", "paragraph", "table", "row")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One structural piece of a document: a heading, a paragraph, a table or one table row."""
+
+    text: str
+    kind: str
+    level: int = 0  # heading depth (0 = document title, 1 = top section); 0 for other kinds
+    page: int | None = None  # 1-based page number, for paged formats (PDF)
+
+    def __post_init__(self) -> None:
+        if self.kind not in BLOCK_KINDS:
+            raise ValueError(f"Block kind must be one of {', '.join(BLOCK_KINDS)}; got {self.kind!r}")
+
+
+@dataclass(frozen=True)
+class ParsedDocument:
+    """The text of a document in reading order, with its structure."""
+
+    title: str
+    doc_type: str  # "pdf" | "docx" | "markdown" | "rst" | "text" | "html" | "csv"
+    blocks: tuple[Block, ...]
+    page_count: int | None = None  # pages in the file (PDF only), including pages without text
+    warnings: tuple[str, ...] = ()  # parts that could not be read while the rest could
+
+
+# Extension -> doc_type. Labels are what a user calls each type in messages.
+DOC_TYPES: dict[str, str] = {
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".rst": "rst",
+    ".txt": "text",
+    ".text": "text",
+    ".html": "html",
+    ".htm": "html",
+    ".csv": "csv",
+    ".tsv": "csv",
+}
+TYPE_LABELS: dict[str, str] = {
+    "pdf": "a PDF",
+    "docx": "a Word document (.docx)",
+    "markdown": "a Markdown file",
+    "rst": "a reStructuredText file",
+    "text": "a text file",
+    "html": "an HTML page",
+    "csv": "a CSV file",
+}
+TEXT_TYPES = frozenset({"markdown", "rst", "text", "html", "csv"})
+SUPPORTED_EXTENSIONS = tuple(sorted(DOC_TYPES))
+
+_BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old-style Microsoft Office file (Word/Excel 97-2003, or a password-protected Office file)"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"{\\rtf", "an RTF document"),
+    (b"\x7fELF", "a program (executable)"),
+    (b"MZ", "a Windows program (executable)"),
+)
+_ZIP_MEMBERS: tuple[tuple[str, str], ...] = (
+    ("word/document.xml", "a Word document (.docx)"),
+    ("xl/workbook.xml", "an Excel workbook (.xlsx)"),
+    ("ppt/presentation.xml", "a PowerPoint presentation (.pptx)"),
+    ("content.xml", "an OpenDocument file (.odt/.ods)"),
+)
+_CONTENT_TO_EXTENSION = {"a PDF document": ".pdf", "a Word document (.docx)": ".docx"}
+_SNIFF_BYTES = 8192
+
+
+def parse_document(data: bytes, filename: str, *, password: str | None = None, max_bytes: int) -> ParsedDocument:
+    """Parse an uploaded file into blocks, or raise UnsupportedFile (or a subclass) saying why not.
+
+    ``password`` unlocks an encrypted PDF and is ignored for other types; ``max_bytes`` is the
+    upload limit (``IngestSettings.max_file_bytes``).
+    """
+    name = display_name(filename)
+    data = bytes(data)
+    doc_type = _check_acceptable(data, name, max_bytes)
+    try:
+        document = _parse_by_type(data, name, doc_type, password)
+    except WorkbenchError:
+        raise
+    except Exception as exc:  # the boundary for untrusted files: any library failure becomes a user error
+        logger.debug("parsing %s failed", name, exc_info=True)
+        raise UnsupportedFile(f"{name} could not be read as {TYPE_LABELS[doc_type]}: {short_reason(exc)}.") from exc
+    if not any(block.text.strip() for block in document.blocks):
+        raise NoExtractableText(_no_text_message(name, doc_type))
+    return document
+
+
+def display_name(filename: str) -> str:
+    """The file's own name without any folders (browsers and CLIs may send either slash)."""
+    base = PurePosixPath(filename.replace("\\", "/")).name
+    return base or "The file"
+
+
+def filename_stem(filename: str) -> str:
+    """A readable title from a file name: its stem, with underscores as spaces."""
+    stem = PurePosixPath(display_name(filename)).stem
+    readable = re.sub(r"[_]+", " ", stem).strip()
+    return readable or display_name(filename)
+
+
+def short_reason(exc: BaseException) -> str:
+    """One short line describing a library exception, for messages shown to users."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return reason if len(reason) <= 200 else reason[:197] + "..."
+
+
+def clean_title(raw: object) -> str:
+    """A metadata title made presentable, or "" when it is missing or a placeholder."""
+    if not isinstance(raw, str):
+        return ""
+    text = "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C" or ch == " ")
+    text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"^Microsoft (Word|PowerPoint) - ", "", text)
+    if text.lower() in {"", "untitled", "untitled document", "document", "title"}:
+        return ""
+    return text[:200]
+
+
+def format_table_row(header: list[str] | None, cells: list[str]) -> str:
+    """One table row as text: "h1: v1; h2: v2" with a header, "v1 | v2" without; empty cells left out."""
+    cells = [re.sub(r"\s+", " ", cell).strip() for cell in cells]
+    if header is None:
+        return " | ".join(cell for cell in cells if cell)
+    parts = []
+    for index, value in enumerate(cells):
+        if not value:
+            continue
+        label = header[index].strip() if index < len(header) and header[index].strip() else f"column {index + 1}"
+        parts.append(f"{label}: {value}")
+    return "; ".join(parts)
+
+
+def describe_content(data: bytes) -> str:
+    """What the bytes look like ("a PDF document", "a PNG image", "binary data", "text"...)."""
+    if data.lstrip()[:5] == b"%PDF-":
+        return "a PDF document"
+    if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        return _describe_zip(data)
+    for signature, description in _BINARY_SIGNATURES:
+        if data.startswith(signature):
+            return description
+    return "binary data" if looks_binary(data) else "text"
+
+
+def looks_binary(data: bytes) -> bool:
+    """True when the start of the data has NUL bytes or is mostly control characters."""
+    sample = data[:_SNIFF_BYTES]
+    if not sample:
+        return False
+    if b"\x00" in sample:
+        return True
+    # Tab, newlines, form feed, backspace and escape appear in real text files; other
+    # control bytes are rare enough in text that a few percent of them means binary data.
+    control = sum(1 for byte in sample if (byte < 32 and byte not in b"\t\n\r\f\b\x1b") or byte == 127)
+    return control / len(sample) > 0.05
+
+
+def decode_text(data: bytes, name: str, *, declared_charset: str | None = None) -> str:
+    """Decode a text file: a BOM's encoding, else UTF-8, else a cautious Windows-1252 fallback.
+
+    Newlines come back as "\\n". Raises UnsupportedFile when the bytes are not text we can trust.
+    """
+    for bom, encoding in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                          (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            try:
+                return _normalise_newlines(data.decode(encoding))
+            except UnicodeDecodeError as exc:
+                raise UnsupportedFile(
+                    f"{name} starts with a {encoding.upper().replace('-SIG', '')} byte-order mark but is not valid "
+                    f"{encoding.upper().replace('-SIG', '')} (byte {exc.start}): re-save it as UTF-8 and upload it again."
+                ) from None
+    try:
+        return _normalise_newlines(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        first_error = exc
+    if declared_charset:
+        try:
+            return _normalise_newlines(data.decode(declared_charset))
+        except (LookupError, UnicodeDecodeError):
+            pass  # a wrong or unknown declaration: fall through to the checks below
+    fallback = _windows_1252_or_none(data)
+    if fallback is not None:
+        return _normalise_newlines(fallback)
+    raise UnsupportedFile(
+        f"{name} is not valid UTF-8 text (byte 0x{data[first_error.start]:02x} at position {first_error.start} "
+        "cannot be decoded): open it in a text editor, save it with UTF-8 encoding, and upload it again."
+    )
+
+
+def _windows_1252_or_none(data: bytes) -> str | None:
+    # Why a fallback at all: files saved as "ANSI" by Windows editors are common and are
+    # nearly always Windows-1252; refusing them would frustrate users for no gain. Why not
+    # latin-1: it accepts every byte sequence, so any other encoding would silently become
+    # mojibake. Windows-1252 leaves five bytes undefined, and we also refuse the result when
+    # it holds control characters or when most of its letters are non-ASCII (what UTF-16,
+    # Shift-JIS or GBK bytes look like when misread); Western text in Windows-1252 has only a
+    # few accented letters among mostly ASCII ones.
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\b\x1b" for ch in text):
+        return None
+    letters = [ch for ch in text if ch.isalpha()]
+    non_ascii = sum(1 for ch in letters if ord(ch) > 127)
+    if letters and non_ascii / len(letters) > 0.3:
+        return None
+    return text
+
+
+def _normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _describe_zip(data: bytes) -> str:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return "a damaged ZIP archive"
+    for member, description in _ZIP_MEMBERS:
+        if member in names:
+            return description
+    return "a ZIP archive"
+
+
+def _check_acceptable(data: bytes, name: str, max_bytes: int) -> str:
+    """The file's doc_type, after the checks that need no parser: size, extension, content."""
+    if not data:
+        raise UnsupportedFile(f"{name} is empty (0 bytes).")
+    if len(data) > max_bytes:
+        raise UnsupportedFile(
+            f"{name} is {_human_size(len(data))}, over the upload limit of {_human_size(max_bytes)} "
+            "(AW_MAX_FILE_MB): split the file or ask an administrator to raise the limit."
+        )
+    extension = PurePosixPath(name).suffix.lower()
+    doc_type = DOC_TYPES.get(extension)
+    if doc_type is None:
+        what = f"a {extension} file" if extension else "a file without an extension"
+        raise UnsupportedFile(
+            f"{name} is {what}, which the workbench cannot read. Supported types: "
+            f"{', '.join(SUPPORTED_EXTENSIONS)}."
+        )
+    content = describe_content(data)
+    if doc_type == "pdf":
+        if b"%PDF-" not in data[:1024]:
+            raise UnsupportedFile(_spoof_message(name, doc_type, content))
+    elif doc_type == "docx":
+        if content != "a Word document (.docx)":
+            if content.startswith("an old-style Microsoft Office") and _is_encrypted_office(data):
+                raise EncryptedFile(
+                    f"{name} is a password-protected Word document, which the workbench cannot unlock: "
+                    "remove the password in Word (File > Info > Protect Document) and upload it again."
+                )
+            raise UnsupportedFile(_spoof_message(name, doc_type, content))
+    elif content != "text" and not _has_text_bom(data):
+        raise UnsupportedFile(_spoof_message(name, doc_type, content))
+    return doc_type
+
+
+def _spoof_message(name: str, doc_type: str, content: str) -> str:
+    label = {"pdf": "a PDF", "docx": "a Word document"}.get(doc_type, TYPE_LABELS[doc_type])
+    message = f"{name} is not {label}: its content looks like {content}."
+    right_extension = _CONTENT_TO_EXTENSION.get(content)
+    if right_extension:
+        message += f" Rename it to {PurePosixPath(name).stem}{right_extension} and upload it again."
+    elif content == "text" and doc_type in {"pdf", "docx"}:
+        message += " Upload it with a .txt extension if it is plain text."
+    elif content.startswith("an old-style Microsoft Office"):
+        message += " Open it in Word and save it as .docx."
+    return message
+
+
+def _has_text_bom(data: bytes) -> bool:
+    return data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+
+
+def _is_encrypted_office(data: bytes) -> bool:
+    # Office encrypts a .docx by wrapping it in an OLE2 container with an "EncryptedPackage"
+    # stream; the stream name is stored in UTF-16 in the container's directory.
+    return "EncryptedPackage".encode("utf-16-le") in data
+
+
+def _human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _parse_by_type(data: bytes, name: str, doc_type: str, password: str | None) -> ParsedDocument:
+    if doc_type == "pdf":
+        from core.ingest.parse_pdf import parse_pdf
+
+        return parse_pdf(data, name, password=password)
+    if doc_type == "docx":
+        from core.ingest.parse_office import parse_docx
+
+        return parse_docx(data, name)
+    from core.ingest import parse_text
+
+    if doc_type == "html":
+        return parse_text.parse_html(decode_text(data, name, declared_charset=parse_text.declared_html_charset(data)), name)
+    text = decode_text(data, name)
+    if doc_type == "csv":
+        return parse_text.parse_csv(text, name, tab_separated=name.lower().endswith(".tsv"))
+    parser = {"markdown": parse_text.parse_markdown, "rst": parse_text.parse_rst, "text": parse_text.parse_plain}[doc_type]
+    return parser(text, name)
+
+
+def _no_text_message(name: str, doc_type: str) -> str:
+    if doc_type == "pdf":
+        return f"{name} has no extractable text (it looks like scanned images); run OCR on it first."
+    if doc_type == "docx":
+        return f"{name} has no extractable text (it is empty or holds only images); add text to it first."
+    return f"{name} has no extractable text: it is blank or holds only markup."

@@ -1,0 +1,166 @@
+"""Search over a workspace's documents: vector, keyword (BM25) and hybrid (reciprocal rank fusion).
+
+Every hit is resolved through the ``chunks`` table, which only holds chunks of fully indexed
+documents; vector results for anything else (a crash's leftovers) are dropped here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Sequence
+
+from sqlalchemy import select
+
+from core.errors import InvalidInput
+from core.ingest.pipeline import CHUNK_PURPOSE
+from core.keyword import KeywordIndex
+from core.metadata import MetadataStore, chunks, documents
+from core.records import Chunk, Hit
+
+MODES = ("hybrid", "vector", "keyword")
+RRF_K = 60  # the usual constant from Cormack et al.; damps the weight of top ranks
+CANDIDATES_PER_RESULT = 4
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    doc_types: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    since: date | None = None
+    until: date | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.doc_types or self.tags or self.since or self.until)
+
+    def chroma_where(self) -> dict | None:
+        clauses: list[dict] = []
+        if self.doc_types:
+            clauses.append({"doc_type": {"$in": list(self.doc_types)}})
+        for tag in self.tags:
+            clauses.append({"tags": {"$contains": tag}})
+        if self.since:
+            clauses.append({"day": {"$gte": _day(self.since)}})
+        if self.until:
+            clauses.append({"day": {"$lte": _day(self.until)}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+class Retriever:
+    def __init__(self, metadata: MetadataStore, embedder, vectors, keyword: KeywordIndex):
+        self.metadata = metadata
+        self.embedder = embedder
+        self.vectors = vectors
+        self.keyword = keyword
+
+    def search(self, workspace: str, query: str, *, k: int = 5, mode: str = "hybrid",
+               filters: SearchFilters | None = None, min_similarity: float | None = None) -> list[Hit]:
+        query = (query or "").strip()
+        if not query:
+            raise InvalidInput("Type something to search for.")
+        if mode not in MODES:
+            raise InvalidInput(f"Search mode must be one of {', '.join(MODES)}; got {mode!r}.")
+        if k <= 0:
+            raise InvalidInput("The number of results must be at least 1.")
+        filters = filters or SearchFilters()
+        pool = k * CANDIDATES_PER_RESULT if mode == "hybrid" else k
+        vector_ranked: list[tuple[str, float]] = []
+        keyword_ranked: list[tuple[str, float]] = []
+        if mode in ("vector", "hybrid"):
+            vector_ranked = self._vector(workspace, query, pool, filters, min_similarity)
+        if mode in ("keyword", "hybrid"):
+            keyword_ranked = self._keyword(workspace, query, pool, filters)
+        if mode == "vector":
+            ranked = vector_ranked
+        elif mode == "keyword":
+            ranked = keyword_ranked
+        else:
+            ranked = reciprocal_rank_fusion([vector_ranked, keyword_ranked])
+        return self._resolve(workspace, ranked, mode)[:k]
+
+    def _vector(self, workspace, query, pool, filters, min_similarity) -> list[tuple[str, float]]:
+        vector = self.embedder.embed_query(query)
+        records = self.vectors.query(workspace, CHUNK_PURPOSE, vector, pool, where=filters.chroma_where())
+        ranked = [(r.id, 1.0 - float(r.distance or 0.0)) for r in records]  # cosine distance -> similarity
+        if min_similarity is not None:
+            ranked = [(i, s) for i, s in ranked if s >= min_similarity]
+        return ranked
+
+    def _keyword(self, workspace, query, pool, filters) -> list[tuple[str, float]]:
+        # BM25 has no metadata filter: over-fetch, then keep chunks of documents that pass.
+        fetch = pool * 5 if filters.active else pool
+        hits = self.keyword.search(workspace, query, fetch)
+        if filters.active:
+            allowed = self._documents_matching(workspace, filters)
+            hits = [h for h in hits if h.chunk_id.split(":", 1)[0] in allowed]
+        return [(h.chunk_id, h.score) for h in hits[:pool]]
+
+    def _documents_matching(self, workspace: str, filters: SearchFilters) -> set[str]:
+        import json
+
+        with self.metadata.connect() as conn:
+            rows = conn.execute(select(documents.c.id, documents.c.doc_type, documents.c.tags, documents.c.created_at)
+                                .where(documents.c.workspace == workspace)).all()
+        allowed = set()
+        for row in rows:
+            day = date.fromisoformat(row.created_at[:10])
+            if filters.doc_types and row.doc_type not in filters.doc_types:
+                continue
+            if filters.tags and not set(filters.tags) <= set(json.loads(row.tags or "[]")):
+                continue
+            if (filters.since and day < filters.since) or (filters.until and day > filters.until):
+                continue
+            allowed.add(row.id)
+        return allowed
+
+    def _resolve(self, workspace: str, ranked: Sequence[tuple[str, float]], mode: str) -> list[Hit]:
+        if not ranked:
+            return []
+        ids = [chunk_id for chunk_id, _ in ranked]
+        with self.metadata.connect() as conn:
+            rows = conn.execute(
+                select(chunks, documents.c.title)
+                .join(documents, documents.c.id == chunks.c.document_id)
+                .where(chunks.c.workspace == workspace, chunks.c.id.in_(ids), documents.c.status == "indexed")
+            ).all()
+        by_id = {row.id: row for row in rows}
+        hits = []
+        for chunk_id, score in ranked:
+            row = by_id.get(chunk_id)
+            if row is None:
+                continue
+            hits.append(Hit(chunk=chunk_from_row(row), document_title=row.title, score=round(float(score), 6), mode=mode))
+        return hits
+
+
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[tuple[str, float]]]) -> list[tuple[str, float]]:
+    """Fuse ranked id lists: each id scores sum(1 / (RRF_K + rank)) over the lists it is in."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, (item, _score) in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (RRF_K + rank)
+    return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
+def chunk_from_row(row) -> Chunk:
+    return Chunk(
+        id=row.id, document_id=row.document_id, workspace=row.workspace, text=row.text, position=row.position,
+        page=row.page, heading_path=tuple(row.heading.split(" > ")) if row.heading else (), token_count=row.token_count,
+    )
+
+
+def highlight(text: str, query: str, *, marker: str = "**") -> str:
+    """Wrap the query's words (3+ letters) where they occur in text, for display."""
+    words = sorted({w for w in re.findall(r"\w{3,}", query.lower())}, key=len, reverse=True)
+    if not words:
+        return text
+    pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\w*", re.IGNORECASE)
+    return pattern.sub(lambda m: f"{marker}{m.group(0)}{marker}", text)
+
+
+def _day(value: date) -> int:
+    return value.year * 10000 + value.month * 100 + value.day

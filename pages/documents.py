@@ -1,0 +1,136 @@
+"""Documents: upload with progress, the library with a chunk viewer, and cited search."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.errors import WorkbenchError
+from core.ingest.parsers import SUPPORTED_EXTENSIONS
+from core.ingest.pipeline import Upload
+from core.retrieval import MODES, SearchFilters, highlight
+from ui.state import current_workspace, show_error
+
+workspace = current_workspace()
+st.title("Documents")
+st.caption(f"Workspace **{workspace.name}** · supported: {', '.join(SUPPORTED_EXTENSIONS)}")
+
+search_tab, upload_tab, library_tab = st.tabs(["Search", "Upload", "Library"])
+
+
+def progress_callback(bar):
+    def report(event) -> None:
+        fraction = event.file_index / max(event.file_count, 1)
+        if event.stage == "embed" and event.total:
+            fraction += (event.done / event.total) / event.file_count
+        label = f"{event.filename} ({event.file_index + 1}/{event.file_count}): {event.stage}"
+        if event.total:
+            label += f" {event.done}/{event.total} chunks"
+        bar.progress(min(fraction, 1.0), text=label)
+    return report
+
+
+with upload_tab:
+    with st.form("upload", clear_on_submit=True):
+        files = st.file_uploader("Files", accept_multiple_files=True, help="Many files at once; one bad file never stops the others.")
+        col_type, col_tags = st.columns(2)
+        doc_type = col_type.text_input("Document type", placeholder="e.g. policy, complaint, report (default: from the file)")
+        tags_text = col_tags.text_input("Tags", placeholder="comma separated, e.g. q3, logistics")
+        password = st.text_input("Password for encrypted PDFs", type="password", help="Only needed for password-protected PDFs.")
+        submitted = st.form_submit_button("Upload and index", type="primary")
+    if submitted:
+        if not files:
+            st.warning("Choose at least one file to upload.")
+        else:
+            uploads = [Upload(f.name, f.getvalue(), password or None) for f in files]
+            tags = [t.strip() for t in tags_text.split(",") if t.strip()]
+            bar = st.progress(0.0, text="Starting...")
+            try:
+                results = workspace.ingest(uploads, doc_type=doc_type.strip(), tags=tags, progress=progress_callback(bar))
+            except WorkbenchError as exc:
+                show_error(exc)
+            else:
+                bar.progress(1.0, text="Done.")
+                st.session_state["upload_results"] = [r.to_dict() for r in results]
+    if st.session_state.get("upload_results"):
+        results = st.session_state["upload_results"]
+        counts = {s: sum(r["status"] == s for r in results) for s in ("ingested", "duplicate", "error")}
+        st.markdown(f"**{counts['ingested']}** ingested · **{counts['duplicate']}** duplicate · **{counts['error']}** error")
+        st.dataframe(
+            [{"file": r["file"], "status": r["status"], "chunks": r["chunks"], "reason": r["error"] or ""} for r in results],
+            hide_index=True, width="stretch",
+        )
+
+with library_tab:
+    docs = workspace.documents()
+    if not docs:
+        st.info("No documents in this workspace yet: upload some in the Upload tab.")
+    else:
+        st.dataframe(
+            [{"title": d.title, "file": d.filename, "type": d.doc_type, "tags": ", ".join(d.tags), "chunks": d.chunk_count,
+              "KB": round(d.size_bytes / 1024, 1), "added": d.created_at[:16].replace("T", " ")} for d in docs],
+            hide_index=True, width="stretch",
+        )
+        labels = {d.id: f"{d.title} ({d.filename})" for d in docs}
+        chosen = st.selectbox("Document", list(labels), format_func=labels.get, key="library_document")
+        document = next(d for d in docs if d.id == chosen)
+        col_view, col_actions = st.columns([3, 1])
+        with col_actions:
+            st.download_button("Download original", workspace.original_file(document.id).read_bytes(), file_name=document.filename)
+            with st.popover("Re-chunk"):
+                size = st.number_input("Chunk size (tokens)", 50, 1000, workspace.workbench.settings.ingest.chunk_tokens, step=10)
+                overlap = st.number_input("Overlap (tokens)", 0, 500, workspace.workbench.settings.ingest.chunk_overlap, step=5)
+                if st.button("Re-chunk this document"):
+                    try:
+                        result = workspace.reindex_document(document.id, chunk_tokens=int(size), chunk_overlap=int(overlap))
+                    except WorkbenchError as exc:
+                        show_error(exc)
+                    else:
+                        st.success(f"Re-chunked into {result.chunks} chunks.")
+            if st.button("Delete document", type="secondary"):
+                st.session_state["confirm_delete"] = document.id
+            if st.session_state.get("confirm_delete") == document.id:
+                st.warning(f"Delete **{document.title}** from every store?")
+                if st.button("Yes, delete", type="primary"):
+                    try:
+                        workspace.delete_document(document.id)
+                    except WorkbenchError as exc:
+                        show_error(exc)
+                    else:
+                        st.session_state.pop("confirm_delete", None)
+                        st.rerun()
+        with col_view:
+            st.markdown(f"**{document.chunk_count} chunks**")
+            for chunk in workspace.chunks(document.id):
+                where = [f"#{chunk.position}"]
+                if chunk.page is not None:
+                    where.append(f"p. {chunk.page}")
+                if chunk.heading_path:
+                    where.append(" > ".join(chunk.heading_path))
+                with st.expander(" · ".join(where) + f" · {chunk.token_count} tokens"):
+                    st.text(chunk.text)
+
+with search_tab:
+    query = st.text_input("Search", placeholder="e.g. What counts as a late delivery?", key="search_query")
+    col_mode, col_k, col_threshold = st.columns(3)
+    mode = col_mode.radio("Mode", MODES, horizontal=True, key="search_mode")
+    k = col_k.slider("Results", 1, 20, 5, key="search_k")
+    threshold = col_threshold.slider("Least similarity (vector)", 0.0, 1.0, 0.0, 0.05, key="search_threshold",
+                                     help="0 keeps everything; raise it to hide weak vector matches.")
+    with st.expander("Filters"):
+        known_types = sorted({d.doc_type for d in workspace.documents()})
+        known_tags = sorted({t for d in workspace.documents() for t in d.tags})
+        types = st.multiselect("Document types", known_types, key="search_types")
+        tags = st.multiselect("Tags (all must match)", known_tags, key="search_tags")
+    if query:
+        filters = SearchFilters(doc_types=tuple(types), tags=tuple(tags))
+        try:
+            hits = workspace.search(query, k=k, mode=mode, filters=filters, min_similarity=threshold or None)
+        except WorkbenchError as exc:
+            show_error(exc)
+        else:
+            if not hits:
+                st.info("No matching passages. Try other words, another mode, or fewer filters.")
+            for number, hit in enumerate(hits, start=1):
+                with st.container(border=True):
+                    st.markdown(f"**[{number}] {hit.citation}** · score {hit.score:.3f}")
+                    st.markdown(highlight(hit.chunk.text, query))
