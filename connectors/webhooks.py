@@ -1,0 +1,447 @@
+"""The webhook service: channel traffic in, the assistant's answers out.
+
+Start it with ``python -m connectors.webhooks`` (uvicorn on 127.0.0.1:8088 unless set below).
+Routes (each checks the caller, normalises, maps the sender to a conversation, asks the assistant
+and formats the answer for the channel):
+
+- ``GET /webhooks/whatsapp``: Meta's subscription handshake. ``POST /webhooks/whatsapp``: messages
+  signed with ``X-Hub-Signature-256``; replies go out through the WhatsApp Cloud API.
+- ``POST /webhooks/telegram``: Bot API updates carrying ``X-Telegram-Bot-Api-Secret-Token``;
+  replies go out with ``sendMessage`` (MarkdownV2).
+- ``POST /webhooks/email``: one raw MIME message with ``Authorization: Bearer <email token>``;
+  the reply goes out by SMTP.
+- ``POST /webhooks/voice``: ``{"call_id", "caller_id", "transcript"}`` with ``Authorization: Bearer
+  <voice token>``; answers ``{"text"}`` ready for text-to-speech.
+- ``POST /webhooks/web``: ``{"session_id", "text"}`` (Bearer web token when one is set); answers
+  ``{"reply"}`` in Markdown with its sources.
+- ``GET /healthz``: which channels are switched on.
+
+Push channels (WhatsApp, Telegram, email) are acknowledged at once and answered in the background,
+because their platforms retry calls that take long. A channel whose secrets are not set answers 503.
+
+Environment variables (secrets are never logged or shown in reprs):
+
+- AW_WEBHOOK_HOST, AW_WEBHOOK_PORT: where the service listens (127.0.0.1, 8088).
+- AW_ENDPOINT_URL: the assistant's Gradio endpoint (http://127.0.0.1:7860/).
+- AW_ENDPOINT_API_NAME: its chat API name (/chat).
+- AW_ENDPOINT_TOKEN: sent as ``Authorization: Bearer`` to the endpoint (secret).
+- AW_ENDPOINT_USER, AW_ENDPOINT_PASSWORD: Gradio login for the endpoint (password secret).
+- AW_ENDPOINT_TIMEOUT: seconds to wait for an answer (120).
+- AW_WHATSAPP_VERIFY_TOKEN: the verify token typed into Meta's webhook settings (secret).
+- AW_WHATSAPP_APP_SECRET: the Meta app secret that signs webhook calls (secret).
+- AW_WHATSAPP_TOKEN: the Cloud API access token used to send replies (secret).
+- AW_WHATSAPP_PHONE_NUMBER_ID: the number to reply from when a call does not say (optional).
+- AW_WHATSAPP_API_VERSION: Graph API version (v22.0).
+- AW_TELEGRAM_BOT_TOKEN: the bot token from BotFather (secret).
+- AW_TELEGRAM_SECRET_TOKEN: the ``secret_token`` given to ``setWebhook`` (secret).
+- AW_EMAIL_WEBHOOK_TOKEN: bearer token of the inbound-mail hook (secret).
+- AW_SMTP_HOST, AW_SMTP_PORT, AW_SMTP_USER, AW_SMTP_PASSWORD (secret), AW_SMTP_FROM,
+  AW_SMTP_SECURITY (starttls | ssl | none): how email replies are sent.
+- AW_VOICE_WEBHOOK_TOKEN: bearer token of the voice hook (secret).
+- AW_WEB_WEBHOOK_TOKEN: bearer token of the web hook; empty leaves it open (secret).
+- AW_CONVERSATION_KEY: key that hashes senders into conversation ids; set it, and keep it (secret).
+- AW_WEBHOOK_RATE_LIMIT: messages a sender may send per minute (20).
+- AW_WEBHOOK_MAX_MESSAGE_CHARS: longest message answered (4000).
+- AW_WEBHOOK_MAX_BODY_MB: largest request body accepted (10).
+- AW_VOICE_MAX_CHARS: longest spoken answer (900).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass, field, fields
+from email.utils import formatdate, make_msgid
+from typing import Any, Callable, Mapping
+
+from fastapi import BackgroundTasks, FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.concurrency import run_in_threadpool
+
+from connectors.channels.format import format_email, format_telegram, format_voice, format_web, format_whatsapp
+from connectors.channels.guards import RecentDeliveries, SenderRateLimiter
+from connectors.channels.message import InboundMessage, Normalized, Reply, UnsupportedMessage, conversation_id
+from connectors.channels.normalize import (
+    normalize_email,
+    normalize_telegram,
+    normalize_voice,
+    normalize_web,
+    normalize_whatsapp,
+)
+from connectors.channels.outbound import (
+    AssistantClient,
+    BotApiTelegramSender,
+    GradioAssistantClient,
+    GraphWhatsAppSender,
+    OutboundClients,
+    SmtpEmailSender,
+)
+from connectors.channels.verify import (
+    TELEGRAM_SECRET_HEADER,
+    WHATSAPP_SIGNATURE_HEADER,
+    WebhookRejected,
+    verify_bearer_token,
+    verify_telegram_secret,
+    verify_whatsapp_signature,
+    verify_whatsapp_subscription,
+)
+from core.errors import BackendUnavailable, ConfigError, InvalidInput, RateLimited, WorkbenchError
+
+logger = logging.getLogger(__name__)
+
+WELCOME_TEXT = ("Hello! Ask me a question about your documents, the knowledge graph or your databases, "
+                "and I will answer with my sources.")
+SORRY_TEXT = "Sorry, something went wrong while answering. Please try again in a few minutes."
+SILENCE_TEXT = "Sorry, I did not catch that. Please say your question again."
+
+
+# --- Configuration --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    """The webhook service's settings; ``from_env`` reads the AW_* variables in the module docstring."""
+
+    host: str = "127.0.0.1"
+    port: int = 8088
+    endpoint_url: str = "http://127.0.0.1:7860/"
+    endpoint_api_name: str = "/chat"
+    endpoint_token: str = field(default="", repr=False)
+    endpoint_user: str = ""
+    endpoint_password: str = field(default="", repr=False)
+    endpoint_timeout: float = 120.0
+    whatsapp_verify_token: str = field(default="", repr=False)
+    whatsapp_app_secret: str = field(default="", repr=False)
+    whatsapp_token: str = field(default="", repr=False)
+    whatsapp_phone_number_id: str = ""
+    whatsapp_api_version: str = "v22.0"
+    telegram_bot_token: str = field(default="", repr=False)
+    telegram_secret_token: str = field(default="", repr=False)
+    email_webhook_token: str = field(default="", repr=False)
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = ""
+    smtp_security: str = "starttls"
+    voice_webhook_token: str = field(default="", repr=False)
+    web_webhook_token: str = field(default="", repr=False)
+    conversation_key: str = field(default="", repr=False)
+    rate_limit: int = 20
+    max_message_chars: int = 4000
+    max_body_mb: float = 10.0
+    voice_max_chars: int = 900
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "WebhookConfig":
+        """Every setting from ``AW_<FIELD NAME>`` variables (``AW_WEBHOOK_*`` for the service's own)."""
+        source = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            raw = source.get(env_name(spec.name))
+            if raw is None or (not raw.strip() and not isinstance(spec.default, str)):
+                continue  # unset, or blank for a number: keep the default
+            try:
+                values[spec.name] = type(spec.default)(raw.strip())
+            except ValueError:
+                raise ConfigError(f"{env_name(spec.name)} must be a {type(spec.default).__name__}, got {raw!r}.") from None
+        return cls(**values)
+
+    def __post_init__(self) -> None:
+        for name in ("port", "smtp_port", "rate_limit", "max_message_chars", "voice_max_chars"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{env_name(name)} must be a positive number.")
+        if self.max_body_mb <= 0 or self.endpoint_timeout <= 0:
+            raise ConfigError("AW_WEBHOOK_MAX_BODY_MB and AW_ENDPOINT_TIMEOUT must be positive.")
+        if self.smtp_security not in ("starttls", "ssl", "none"):
+            raise ConfigError(f"AW_SMTP_SECURITY must be starttls, ssl or none; got {self.smtp_security!r}.")
+        if self.telegram_secret_token and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", self.telegram_secret_token):
+            raise ConfigError("AW_TELEGRAM_SECRET_TOKEN may only hold 1-256 letters, digits, _ and - (Telegram's rule).")
+
+
+_SERVICE_FIELDS = {"host", "port", "rate_limit", "max_message_chars", "max_body_mb"}
+
+
+def env_name(field_name: str) -> str:
+    """The environment variable that sets a ``WebhookConfig`` field."""
+    prefix = "AW_WEBHOOK_" if field_name in _SERVICE_FIELDS else "AW_"
+    return prefix + field_name.upper()
+
+
+def build_outbound_clients(config: WebhookConfig) -> OutboundClients:
+    """The real channel senders for every channel whose sending credentials are set."""
+    return OutboundClients(
+        whatsapp=GraphWhatsAppSender(config.whatsapp_token, phone_number_id=config.whatsapp_phone_number_id,
+                                     api_version=config.whatsapp_api_version) if config.whatsapp_token else None,
+        telegram=BotApiTelegramSender(config.telegram_bot_token) if config.telegram_bot_token else None,
+        email=SmtpEmailSender(config.smtp_host, config.smtp_port, username=config.smtp_user,
+                              password=config.smtp_password, security=config.smtp_security)
+        if config.smtp_host and config.smtp_from else None,
+    )
+
+
+def build_assistant_client(config: WebhookConfig) -> GradioAssistantClient:
+    """The Gradio endpoint client described by ``config``."""
+    auth = (config.endpoint_user, config.endpoint_password) if config.endpoint_user else None
+    return GradioAssistantClient(config.endpoint_url, config.endpoint_api_name, auth=auth,
+                                 token=config.endpoint_token, timeout_seconds=config.endpoint_timeout)
+
+
+# --- The bridge -----------------------------------------------------------------------------
+
+
+class _Bridge:
+    """What every route shares: guards, conversation mapping, the assistant and the senders."""
+
+    def __init__(self, config: WebhookConfig, assistant: AssistantClient, outbound: OutboundClients,
+                 clock: Callable[[], float]) -> None:
+        self.config, self.assistant, self.outbound = config, assistant, outbound
+        self.limiter = SenderRateLimiter(config.rate_limit, clock)
+        self.seen = RecentDeliveries()
+        self.rate_text = (f"You are sending messages faster than I can answer (the limit is {config.rate_limit} "
+                          "a minute). Please wait a minute and try again.")
+
+    def ask(self, message: InboundMessage) -> Reply:
+        """The assistant's reply to ``message``; raises ``InvalidInput`` for an over-long message."""
+        limit = self.config.max_message_chars
+        if len(message.content) > limit:
+            raise InvalidInput(f"Your message is {len(message.content)} characters long; "
+                               f"please keep it under {limit} characters.")
+        conversation = conversation_id(message.channel, message.sender_id, self.config.conversation_key)
+        logger.info("%s message for %s (%d characters)", message.channel, conversation, len(message.content))
+        return self.assistant.ask(message.content, conversation)
+
+    def answer_now(self, message: InboundMessage) -> Reply:
+        """For request/response channels: refusals raise, for the route to turn into a status code."""
+        if self.limiter.admit(f"{message.channel}:{message.sender_id}") != "ok":
+            raise RateLimited(self.rate_text)
+        return self.ask(message)
+
+    def push_reply(self, item: Normalized) -> Reply | None:
+        """For push channels: the reply to send, including notices; None when silence is right."""
+        if isinstance(item, UnsupportedMessage) and not item.notify_sender:
+            return None
+        verdict = self.limiter.admit(f"{item.channel}:{item.sender_id}")
+        if verdict != "ok":
+            return Reply(self.rate_text) if verdict == "refused" else None
+        if isinstance(item, UnsupportedMessage):
+            return Reply(item.user_notice)
+        if item.metadata.get("command") in ("start", "help"):
+            return Reply(WELCOME_TEXT)
+        try:
+            return self.ask(item)
+        except WorkbenchError as exc:
+            return Reply(str(exc))  # workbench messages are written to be shown to users
+        except Exception:
+            logger.exception("The assistant failed on a %s message", item.channel)
+            return Reply(SORRY_TEXT)
+
+    def deliver(self, item: Normalized) -> None:
+        """Answer one push-channel message and send the reply (run as a background task)."""
+        reply = self.push_reply(item)
+        if reply is None:
+            return
+        try:
+            if item.channel == "whatsapp":
+                self._send_whatsapp(item, reply)
+            elif item.channel == "telegram":
+                self._send_telegram(item, reply)
+            else:
+                self._send_email(item, reply)
+        except WorkbenchError as exc:
+            logger.error("Could not deliver the %s reply: %s", item.channel, exc)
+
+    def _send_whatsapp(self, item: Normalized, reply: Reply) -> None:
+        number = item.metadata.get("phone_number_id") or self.config.whatsapp_phone_number_id
+        for text in format_whatsapp(reply):
+            self.outbound.whatsapp.send_text(item.sender_id, text, phone_number_id=number)
+
+    def _send_telegram(self, item: Normalized, reply: Reply) -> None:
+        for n, text in enumerate(format_telegram(reply)):
+            self.outbound.telegram.send_message(item.metadata["chat_id"], text, parse_mode="MarkdownV2",
+                                                reply_to_message_id=item.metadata.get("message_id") if n == 0 else None)
+
+    def _send_email(self, item: Normalized, reply: Reply) -> None:
+        subject = item.metadata.get("subject") or "your question"
+        message = format_email(reply, subject=subject if subject.lower().startswith("re:") else f"Re: {subject}")
+        message["From"] = self.config.smtp_from
+        message["To"] = item.metadata.get("reply_to") or item.sender_id
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = make_msgid(domain=self.config.smtp_from.rpartition("@")[2].strip("> ") or None)
+        message["Auto-Submitted"] = "auto-replied"  # RFC 3834: keeps other robots from answering back
+        original = item.metadata.get("message_id", "")
+        if original:
+            message["In-Reply-To"] = original
+            message["References"] = f"{item.metadata.get('references', '')} {original}".strip()
+        self.outbound.email.send(message)
+
+
+# --- The app --------------------------------------------------------------------------------
+
+_STATUS = ((WebhookRejected, 403), (RateLimited, 429), (InvalidInput, 400), (ConfigError, 503),
+           (BackendUnavailable, 503), (WorkbenchError, 502))
+
+
+class PayloadTooLarge(InvalidInput):
+    """A request body is larger than AW_WEBHOOK_MAX_BODY_MB."""
+
+    kind = "payload_too_large"
+
+
+def _status_for(exc: WorkbenchError) -> int:
+    if isinstance(exc, PayloadTooLarge):
+        return 413
+    return next(status for cls, status in _STATUS if isinstance(exc, cls))
+
+
+async def _read_body(request: Request, limit_bytes: int) -> bytes:
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit_bytes:
+            raise PayloadTooLarge(f"The request body is larger than {limit_bytes // 1_000_000} MB.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("The request body is not valid JSON.") from None
+
+
+def create_app(config: WebhookConfig, assistant: AssistantClient, outbound: OutboundClients,
+               *, clock: Callable[[], float] = time.monotonic) -> FastAPI:
+    """The webhook service as a FastAPI app; ``clock`` (seconds) drives the rate limit."""
+    bridge = _Bridge(config, assistant, outbound, clock)
+    limit_bytes = int(config.max_body_mb * 1_000_000)
+    enabled = {
+        "whatsapp": bool(config.whatsapp_app_secret and outbound.whatsapp),
+        "telegram": bool(config.telegram_secret_token and outbound.telegram),
+        "email": bool(config.email_webhook_token and outbound.email),
+        "voice": bool(config.voice_webhook_token),
+        "web": True,
+    }
+    app = FastAPI(title="Analyst Workbench channel bridges", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.exception_handler(WorkbenchError)
+    async def workbench_error(request: Request, exc: WorkbenchError) -> JSONResponse:
+        return JSONResponse({"error": str(exc), "kind": exc.kind}, status_code=_status_for(exc))
+
+    def require(channel: str, settings: str) -> None:
+        if not enabled[channel]:
+            raise ConfigError(f"The {channel} channel is switched off on this server: set {settings}.")
+
+    def queue(tasks: BackgroundTasks, items: list[Normalized], id_field: str) -> int:
+        """Schedule each item not delivered before (by its platform id) for a background answer."""
+        fresh = [item for item in items if bridge.seen.first_time(
+            f"{item.channel}:{item.metadata[id_field]}" if item.metadata.get(id_field) not in (None, "") else "")]
+        for item in fresh:
+            tasks.add_task(bridge.deliver, item)
+        return len(fresh)
+
+    @app.get("/healthz")
+    async def health() -> dict:
+        return {"status": "ok", "channels": enabled}
+
+    @app.get("/webhooks/whatsapp", response_class=PlainTextResponse)
+    async def whatsapp_handshake(request: Request) -> str:
+        return verify_whatsapp_subscription(request.query_params, config.whatsapp_verify_token)
+
+    @app.post("/webhooks/whatsapp")
+    async def whatsapp(request: Request, tasks: BackgroundTasks) -> dict:
+        require("whatsapp", "AW_WHATSAPP_APP_SECRET and AW_WHATSAPP_TOKEN")
+        body = await _read_body(request, limit_bytes)
+        verify_whatsapp_signature(body, request.headers.get(WHATSAPP_SIGNATURE_HEADER), config.whatsapp_app_secret)
+        items = normalize_whatsapp(_json(body))
+        accepted = queue(tasks, items, "message_id")
+        return {"status": "accepted", "messages": accepted}
+
+    @app.post("/webhooks/telegram")
+    async def telegram(request: Request, tasks: BackgroundTasks) -> dict:
+        require("telegram", "AW_TELEGRAM_SECRET_TOKEN and AW_TELEGRAM_BOT_TOKEN")
+        verify_telegram_secret(request.headers.get(TELEGRAM_SECRET_HEADER), config.telegram_secret_token)
+        items = normalize_telegram(_json(await _read_body(request, limit_bytes)))
+        accepted = queue(tasks, items, "update_id")
+        return {"ok": True, "messages": accepted}
+
+    @app.post("/webhooks/email", status_code=202)
+    async def email(request: Request, tasks: BackgroundTasks) -> dict:
+        require("email", "AW_EMAIL_WEBHOOK_TOKEN, AW_SMTP_HOST and AW_SMTP_FROM")
+        verify_bearer_token(request.headers.get("Authorization"), config.email_webhook_token, "email webhook")
+        item = normalize_email(await _read_body(request, limit_bytes))
+        accepted = queue(tasks, [item], "message_id")
+        return {"status": "accepted" if accepted else "duplicate"}
+
+    @app.post("/webhooks/voice")
+    async def voice(request: Request) -> JSONResponse:
+        require("voice", "AW_VOICE_WEBHOOK_TOKEN")
+        verify_bearer_token(request.headers.get("Authorization"), config.voice_webhook_token, "voice webhook")
+        item = normalize_voice(_json(await _read_body(request, limit_bytes)))
+        call = {"call_id": item.metadata["call_id"]}
+        if isinstance(item, UnsupportedMessage):
+            return JSONResponse({**call, "text": SILENCE_TEXT})
+        try:
+            reply = await run_in_threadpool(bridge.answer_now, item)
+        except WorkbenchError as exc:
+            # The caller is on the phone: the error must be speakable too.
+            return JSONResponse({**call, "error": str(exc), "kind": exc.kind, "text": format_voice(Reply(str(exc)))},
+                                status_code=_status_for(exc))
+        conversation = conversation_id("voice", item.sender_id, config.conversation_key)
+        return JSONResponse({**call, "conversation_id": conversation,
+                             "text": format_voice(reply, max_chars=config.voice_max_chars)})
+
+    @app.post("/webhooks/web")
+    async def web(request: Request) -> dict:
+        if config.web_webhook_token:
+            verify_bearer_token(request.headers.get("Authorization"), config.web_webhook_token, "web widget")
+        item = normalize_web(_json(await _read_body(request, limit_bytes)))
+        if isinstance(item, UnsupportedMessage):
+            raise InvalidInput("The message is empty: type a question first.")
+        reply = await run_in_threadpool(bridge.answer_now, item)
+        return {
+            "conversation_id": conversation_id("web", item.sender_id, config.conversation_key),
+            "reply": format_web(reply),
+            "sources": [{"index": s.index, "kind": s.kind, "title": s.title} for s in reply.sources],
+            "notice": reply.notice,
+        }
+
+    return app
+
+
+# --- Entry point ----------------------------------------------------------------------------
+
+
+class RedactVerifyToken(logging.Filter):
+    """Access logs print query strings, and Meta's handshake carries the verify token in one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args and isinstance(record.args, tuple):
+            record.args = tuple(re.sub(r"(hub\.verify_token=)[^&\s\"]*", r"\1<redacted>", a) if isinstance(a, str) else a
+                                for a in record.args)
+        return True
+
+
+def main() -> None:
+    """Run the service with uvicorn, configured from the environment."""
+    import uvicorn
+
+    config = WebhookConfig.from_env()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not config.conversation_key:
+        logger.warning("AW_CONVERSATION_KEY is not set: conversation ids are unkeyed hashes of sender ids.")
+    app = create_app(config, build_assistant_client(config), build_outbound_clients(config))
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config.setdefault("filters", {})["redact"] = {"()": RedactVerifyToken}
+    for handler in log_config["handlers"].values():
+        handler.setdefault("filters", []).append("redact")
+    uvicorn.run(app, host=config.host, port=config.port, log_config=log_config)
+
+
+if __name__ == "__main__":
+    main()
