@@ -176,7 +176,8 @@ def split_sentences(text: str) -> list[tuple[str, str]]:
     """(sentence, separator before it) pairs; lines are split first, then sentence ends.
 
     A period after a known abbreviation or a single letter (an initial) does not end a
-    sentence, nor does one followed by a lower-case letter.
+    sentence, nor does one followed by a lower-case letter. A line after the first keeps its
+    indentation, so code split across chunks stays readable.
     """
     pieces: list[tuple[str, str]] = []
     for line in text.split("\n"):
@@ -184,17 +185,19 @@ def split_sentences(text: str) -> list[tuple[str, str]]:
             continue
         joiner = "\n" if pieces else ""
         start = 0
+        if not pieces:
+            line = line.lstrip()
         for match in _SENTENCE_END.finditer(line):
             end = match.start("space") if match.group("space") is not None else match.start("cjk")
             following = match.end()
-            if following >= len(line.rstrip()) or end <= start:
+            if following >= len(line.rstrip()) or end <= start or not line[start:end].strip():
                 continue
             if match.group("space") is not None and _is_false_sentence_end(line, start, match.start(), following):
                 continue
-            pieces.append((line[start:end].strip(), joiner))
+            pieces.append((line[start:end].rstrip(), joiner))
             joiner, start = " ", following
-        rest = line[start:].strip()
-        if rest:
+        rest = line[start:].rstrip()
+        if rest.strip():
             pieces.append((rest, joiner))
     return pieces
 

@@ -311,7 +311,7 @@ def _spoof_message(name: str, doc_type: str, content: str) -> str:
 
 
 def _has_text_bom(data: bytes) -> bool:
-    return data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    return data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE))
 
 
 def _is_encrypted_office(data: bytes) -> bool:

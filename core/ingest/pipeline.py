@@ -123,7 +123,7 @@ class IngestionPipeline:
         if row is None:
             raise NotFound(f"No document {document_id} in workspace {workspace}.")
         blocks = self._load_blocks(workspace, document_id)
-        drafts = chunk_blocks(blocks, count_tokens=self.embedder.count_tokens, target_tokens=chunk_tokens, overlap_tokens=chunk_overlap)
+        drafts = chunk_blocks(blocks, count_tokens=self.embedder.count_tokens, count_tokens_many=self.embedder.count_tokens_many, target_tokens=chunk_tokens, overlap_tokens=chunk_overlap)
         document = document_from_row(row)
         self._remove_index_data(workspace, document_id)
         with self.metadata.begin() as conn:
@@ -158,7 +158,7 @@ class IngestionPipeline:
             return IngestResult(upload.filename, "duplicate", existing.id, existing.chunk_count)
         report("parse")
         parsed = parse_document(upload.data, upload.filename, password=upload.password, max_bytes=self.max_bytes)
-        drafts = chunk_blocks(parsed.blocks, count_tokens=self.embedder.count_tokens, target_tokens=self.chunk_tokens, overlap_tokens=self.chunk_overlap)
+        drafts = chunk_blocks(parsed.blocks, count_tokens=self.embedder.count_tokens, count_tokens_many=self.embedder.count_tokens_many, target_tokens=self.chunk_tokens, overlap_tokens=self.chunk_overlap)
         if not drafts:
             raise UnsupportedFile(f"{upload.filename} has no text to index.")
         document = Document(
