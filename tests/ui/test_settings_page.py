@@ -1,0 +1,64 @@
+"""The Settings page: test an Ollama connection, pick a model, save, and see generation turn on."""
+
+import os
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.settings import Settings
+from tests.conftest import ROOT
+from tests.support.fake_ollama import FakeOllama
+
+
+@pytest.fixture
+def app_env(monkeypatch, tmp_path):
+    for key in [k for k in os.environ if k.startswith("AW_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("AW_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(ROOT)
+    import streamlit as st
+
+    st.cache_resource.clear()
+    yield tmp_path
+    st.cache_resource.clear()
+
+
+def settings_page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/settings.py")
+    at.run()
+    return at
+
+
+def test_evidence_mode_is_explained_by_default(app_env):
+    at = settings_page()
+    assert not at.exception
+    assert any("Evidence mode" in i.value for i in at.info)
+    assert any("re-indexed" in w.value for w in at.warning)
+
+
+def test_connect_pick_model_and_save(app_env):
+    with FakeOllama(models=("llama3.1", "qwen2.5:7b")) as server:
+        at = settings_page()
+        at.radio[0].set_value("ollama").run()
+        at.text_input[0].set_value(server.url).run()
+        at.button[0].click().run()  # Test connection
+        assert not at.exception
+        assert any("2 model(s) available" in s.value for s in at.success)
+        at.selectbox[0].set_value("qwen2.5:7b").run()
+        save = next(b for b in at.button if b.label == "Save and restart the workbench")
+        save.click().run()
+        assert not at.exception
+        saved = Settings.from_env({"AW_DATA_DIR": str(app_env / "data")})
+        assert saved.llm.provider == "ollama" and saved.llm.model == "qwen2.5:7b" and saved.llm.ollama_host == server.url
+        assert any("Generation is on" in s.value for s in at.success)
+
+
+def test_unreachable_host_shows_a_clear_error(app_env):
+    at = settings_page()
+    at.radio[0].set_value("ollama").run()
+    at.text_input[0].set_value("http://127.0.0.1:9").run()
+    at.button[0].click().run()
+    assert not at.exception
+    assert any("Cannot reach Ollama" in e.value for e in at.error)
