@@ -147,6 +147,15 @@ def save_settings(data_dir: Path, values: Mapping[str, str]) -> Path:
     return path
 
 
+def settings_markdown_table() -> str:
+    """The configuration table as Markdown, for README.md and docs/configuration.md."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for spec in SETTINGS_TABLE:
+        default = f"`{spec.default}`" if spec.default else ""
+        rows.append(f"| `{spec.env}` | {default} | {spec.meaning} |")
+    return "\n".join(rows) + "\n"
+
+
 @dataclass(frozen=True)
 class ChromaSettings:
     host: str

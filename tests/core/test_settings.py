@@ -64,3 +64,10 @@ def test_readme_configuration_table_lists_every_setting_with_its_default():
         assert spec.env in rows, f"{spec.env} missing from the README configuration table"
         assert rows[spec.env].strip() == spec.default, f"README default of {spec.env} differs from code"
     assert set(rows) == {spec.env for spec in SETTINGS_TABLE}, "README lists settings the code does not have"
+
+
+def test_docs_configuration_page_matches_the_settings_table():
+    from core.settings import settings_markdown_table
+
+    page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert settings_markdown_table() in page, "regenerate the table with core.settings.settings_markdown_table()"
