@@ -1,0 +1,120 @@
+"""LadybugGraphStore: the embedded default, an on-disk LadybugDB database under the data dir.
+
+LadybugDB (the maintained fork of Kùzu) needs a declared schema, so node and relationship
+tables are created at start with ``IF NOT EXISTS``. One connection is shared behind a lock:
+the database allows one writer, and Streamlit calls from several threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+from core.errors import BackendUnavailable
+from core.graph.cypher_store import CypherGraphStore, Run
+from core.settings import GraphSettings
+
+T = TypeVar("T")
+
+DATABASE_FILE = "graph.lbug"
+
+SCHEMA = (
+    "CREATE NODE TABLE IF NOT EXISTS Document(uid STRING, workspace STRING, document_id STRING, title STRING, "
+    "PRIMARY KEY (uid))",
+    "CREATE NODE TABLE IF NOT EXISTS Chunk(uid STRING, workspace STRING, chunk_id STRING, document_id STRING, "
+    "text STRING, position INT64, PRIMARY KEY (uid))",
+    "CREATE NODE TABLE IF NOT EXISTS Entity(uid STRING, workspace STRING, key STRING, name STRING, type STRING, "
+    "aliases STRING[], search_text STRING, PRIMARY KEY (uid))",
+    "CREATE NODE TABLE IF NOT EXISTS DbRow(uid STRING, workspace STRING, table_name STRING, column_name STRING, "
+    "key_column STRING, key_value STRING, PRIMARY KEY (uid))",
+    "CREATE REL TABLE IF NOT EXISTS PART_OF(FROM Chunk TO Document)",
+    "CREATE REL TABLE IF NOT EXISTS MENTIONS(FROM Chunk TO Entity)",
+    "CREATE REL TABLE IF NOT EXISTS RELATED(FROM Entity TO Entity, rtype STRING, evidence STRING[], "
+    "evidence_weights DOUBLE[], weight DOUBLE)",
+    "CREATE REL TABLE IF NOT EXISTS LINKED_TO(FROM Entity TO DbRow)",
+)
+
+
+class LadybugSession:
+    """Runs Cypher on one LadybugDB connection; rows come back as dicts keyed by column name."""
+
+    def __init__(self, path: Path, *, buffer_pool_mb: int = 512) -> None:
+        import ladybug  # imported here: only the embedded backend needs the native library
+
+        self._path = Path(path)
+        self._lock = threading.RLock()
+        self._in_transaction = False
+        try:
+            self._path.mkdir(parents=True, exist_ok=True)
+            self._database = ladybug.Database(
+                str(self._path / DATABASE_FILE), buffer_pool_size=buffer_pool_mb * 1024 * 1024
+            )
+            self._connection = ladybug.Connection(self._database)
+            for statement in SCHEMA:
+                self._connection.execute(statement)
+        except (OSError, RuntimeError) as exc:
+            raise BackendUnavailable(
+                f"Cannot open the embedded graph store at {self._path}: {exc}. Check that the folder is writable "
+                "and that no other workbench process has it open."
+            ) from exc
+
+    def describe(self) -> str:
+        return f"LadybugDB (embedded) at {self._path}"
+
+    def run(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        with self._lock:
+            return self._execute(query, params)
+
+    def _execute(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        try:
+            result = self._connection.execute(query, params)
+            columns = result.get_column_names()
+            rows = result.get_all()
+            result.close()
+        except RuntimeError as exc:
+            raise BackendUnavailable(f"The embedded graph store at {self._path} failed a query: {exc}") from exc
+        return [dict(zip(columns, row)) for row in rows]
+
+    def write(self, work: Callable[[Run], T]) -> T:
+        with self._lock:
+            if self._in_transaction:  # nested work joins the open transaction
+                return work(self._execute)
+            self._execute("BEGIN TRANSACTION", {})
+            self._in_transaction = True
+            try:
+                outcome = work(self._execute)
+            except BaseException:
+                self._in_transaction = False
+                self._rollback()
+                raise
+            self._in_transaction = False
+            self._execute("COMMIT", {})
+            return outcome
+
+    def _rollback(self) -> None:
+        # A failed statement already ends the transaction inside LadybugDB, and then ROLLBACK
+        # reports "no active transaction"; the error that got us here is re-raised by the caller.
+        try:
+            self._execute("ROLLBACK", {})
+        except BackendUnavailable as exc:
+            if "no active transaction" not in str(exc).lower():
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()
+            self._database.close()
+
+
+class LadybugGraphStore(CypherGraphStore):
+    """GraphStore on an embedded LadybugDB database kept in the folder ``path``."""
+
+    def __init__(self, path: Path | str, *, buffer_pool_mb: int = 512) -> None:
+        self.path = Path(path)
+        super().__init__(LadybugSession(self.path, buffer_pool_mb=buffer_pool_mb))
+
+    @classmethod
+    def from_settings(cls, settings: GraphSettings) -> "LadybugGraphStore":
+        """Open (or create) the graph under ``settings.path`` (``<data dir>/graph`` by default)."""
+        return cls(settings.path)
