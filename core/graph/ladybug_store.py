@@ -1,13 +1,15 @@
 """LadybugGraphStore: the embedded default, an on-disk LadybugDB database under the data dir.
 
 LadybugDB (the maintained fork of Kùzu) needs a declared schema, so node and relationship
-tables are created at start with ``IF NOT EXISTS``. One connection is shared behind a lock:
-the database allows one writer, and Streamlit calls from several threads.
+tables are created at start with ``IF NOT EXISTS``. The database is opened per operation so
+that several workbench processes can share one data dir (see LadybugSession).
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -37,33 +39,82 @@ SCHEMA = (
 
 
 class LadybugSession:
-    """Runs Cypher on one LadybugDB connection; rows come back as dicts keyed by column name."""
+    """Runs Cypher on LadybugDB; rows come back as dicts keyed by column name.
 
-    def __init__(self, path: Path, *, buffer_pool_mb: int = 512) -> None:
-        import ladybug  # imported here: only the embedded backend needs the native library
+    LadybugDB lets one process at a time open a database file. The Streamlit app, the Gradio
+    endpoint and the CLI are separate processes on the same data dir, so the database is opened
+    for each operation (about 5 ms) and closed right after; a process that finds it busy waits
+    and retries for up to ``LOCK_WAIT_SECONDS``. Within a process a lock serialises access.
+    """
 
+    LOCK_WAIT_SECONDS = 15.0
+
+    def __init__(self, path: Path, *, buffer_pool_mb: int = 256) -> None:
         self._path = Path(path)
+        self._buffer_pool = buffer_pool_mb * 1024 * 1024
         self._lock = threading.RLock()
-        self._in_transaction = False
+        self._connection: Any = None  # set while an operation or transaction holds the database
+        self._database: Any = None
+        self._depth = 0
         try:
             self._path.mkdir(parents=True, exist_ok=True)
-            self._database = ladybug.Database(
-                str(self._path / DATABASE_FILE), buffer_pool_size=buffer_pool_mb * 1024 * 1024
-            )
-            self._connection = ladybug.Connection(self._database)
+        except OSError as exc:
+            raise BackendUnavailable(f"Cannot create the embedded graph store folder {self._path}: {exc.strerror}.") from exc
+        with self._opened():
             for statement in SCHEMA:
-                self._connection.execute(statement)
-        except (OSError, RuntimeError) as exc:
-            raise BackendUnavailable(
-                f"Cannot open the embedded graph store at {self._path}: {exc}. Check that the folder is writable "
-                "and that no other workbench process has it open."
-            ) from exc
+                self._execute(statement, {})
 
     def describe(self) -> str:
         return f"LadybugDB (embedded) at {self._path}"
 
-    def run(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    @contextmanager
+    def _opened(self):
         with self._lock:
+            if self._closed:
+                raise BackendUnavailable(f"The embedded graph store at {self._path} was closed.")
+            if self._depth == 0:
+                self._open_with_retry()
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._close_handles()
+
+    def _open_with_retry(self) -> None:
+        import ladybug  # imported here: only the embedded backend needs the native library
+
+        deadline = time.monotonic() + self.LOCK_WAIT_SECONDS
+        delay = 0.02
+        while True:
+            try:
+                self._database = ladybug.Database(str(self._path / DATABASE_FILE), buffer_pool_size=self._buffer_pool)
+                self._connection = ladybug.Connection(self._database)
+                return
+            except (OSError, RuntimeError) as exc:
+                self._close_handles()
+                busy = "lock" in str(exc).lower()
+                if not busy or time.monotonic() >= deadline:
+                    reason = "another workbench process kept it busy" if busy else str(exc)
+                    raise BackendUnavailable(
+                        f"Cannot open the embedded graph store at {self._path}: {reason}. Check that the folder is "
+                        "writable; for many concurrent processes use Neo4j (AW_GRAPH_BACKEND=neo4j)."
+                    ) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+
+    def _close_handles(self) -> None:
+        for handle in (self._connection, self._database):
+            if handle is not None:
+                try:
+                    handle.close()
+                except RuntimeError:
+                    pass
+        self._connection = self._database = None
+
+    def run(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        with self._opened():
             return self._execute(query, params)
 
     def _execute(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -77,7 +128,7 @@ class LadybugSession:
         return [dict(zip(columns, row)) for row in rows]
 
     def write(self, work: Callable[[Run], T]) -> T:
-        with self._lock:
+        with self._opened():
             if self._in_transaction:  # nested work joins the open transaction
                 return work(self._execute)
             self._execute("BEGIN TRANSACTION", {})
@@ -92,6 +143,9 @@ class LadybugSession:
             self._execute("COMMIT", {})
             return outcome
 
+    _in_transaction = False
+    _closed = False
+
     def _rollback(self) -> None:
         # A failed statement already ends the transaction inside LadybugDB, and then ROLLBACK
         # reports "no active transaction"; the error that got us here is re-raised by the caller.
@@ -103,14 +157,15 @@ class LadybugSession:
 
     def close(self) -> None:
         with self._lock:
-            self._connection.close()
-            self._database.close()
+            self._closed = True
+            if self._depth == 0:
+                self._close_handles()
 
 
 class LadybugGraphStore(CypherGraphStore):
     """GraphStore on an embedded LadybugDB database kept in the folder ``path``."""
 
-    def __init__(self, path: Path | str, *, buffer_pool_mb: int = 512) -> None:
+    def __init__(self, path: Path | str, *, buffer_pool_mb: int = 256) -> None:
         self.path = Path(path)
         super().__init__(LadybugSession(self.path, buffer_pool_mb=buffer_pool_mb))
 

@@ -305,3 +305,27 @@ def test_neo4j_uri_with_credentials_is_never_echoed():
     with pytest.raises(BackendUnavailable) as caught:
         Neo4jGraphStore("neo4j://admin:uri-secret@127.0.0.1:9", "neo4j", "other-secret")
     assert "uri-secret" not in str(caught.value) and "other-secret" not in str(caught.value)
+
+
+def test_ladybug_graph_is_shared_by_two_processes(tmp_path):
+    # The app, the Gradio endpoint and the CLI are separate processes on one data dir.
+    import subprocess
+    import sys
+
+    from core.graph.ladybug_store import LadybugGraphStore
+    from core.graph.store import EntityRecord
+
+    store = LadybugGraphStore(tmp_path)
+    store.upsert_entities("ws", [EntityRecord("priya raman", "Priya Raman", "PERSON")])
+    script = (
+        "from core.graph.ladybug_store import LadybugGraphStore\n"
+        "from core.graph.store import EntityRecord\n"
+        f"s = LadybugGraphStore({str(tmp_path)!r})\n"
+        "s.upsert_entities('ws', [EntityRecord('arjun mehta', 'Arjun Mehta', 'PERSON')])\n"
+        "print(sorted(n.name for n in s.find_entities('ws', 'a', limit=10)))\n"
+    )
+    child = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert child.returncode == 0, child.stderr
+    assert "Arjun Mehta" in child.stdout and "Priya Raman" in child.stdout
+    assert {n.name for n in store.find_entities("ws", "a", limit=10)} == {"Priya Raman", "Arjun Mehta"}
+    store.close()
