@@ -102,6 +102,33 @@ class Workbench:
 
         return self.service("retriever", lambda: Retriever(self.metadata, self.embedder, self.vectors, self.keyword))
 
+    @property
+    def sql(self):
+        """Database questions: connections, introspection, training, certified queries, runs."""
+        from core.sql.service import SqlService
+
+        return self.service("sql", lambda: SqlService(self))
+
+    @property
+    def graph_retriever(self):
+        """Entities and facts for a question (graph-aware retrieval)."""
+        from core.graph.retrieval import GraphRetriever
+
+        return self.service("graph_retriever", lambda: GraphRetriever(self.graph, self.entity_extractor))
+
+    @property
+    def entity_extractor(self):
+        from core.graph.extraction import EntityExtractor
+
+        return self.service("entity_extractor", EntityExtractor)
+
+    @property
+    def assistant(self):
+        """The one assistant the Chat page, the Gradio endpoint and the CLI share."""
+        from core.chat.assistant import Assistant
+
+        return self.service("assistant", lambda: Assistant(self))
+
     def workspace(self, name: str | None = None) -> "Workspace":
         from core.workspace import Workspace
 
@@ -118,7 +145,8 @@ class Workbench:
         return check_all(self.settings, self.metadata)
 
     def close(self) -> None:
-        for lazy in (self._graph, self._vectors):
+        services = [lazy for name, lazy in self._services.items() if name == "sql"]
+        for lazy in (*services, self._graph, self._vectors):
             if lazy.built and hasattr(lazy.get(), "close"):
                 lazy.get().close()
         self.metadata.close()

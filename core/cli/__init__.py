@@ -89,4 +89,6 @@ def health(ctx: typer.Context) -> None:
 
 
 # Each capability registers its commands in its own module (imported last: they use `app`).
+from core.cli import ask as _ask  # noqa: E402,F401
 from core.cli import documents as _documents  # noqa: E402,F401
+from core.cli import sql as _sql  # noqa: E402,F401

@@ -1,0 +1,280 @@
+"""Saved database connections per workspace, with passwords kept apart from everything else.
+
+The metadata table ``sql_connections`` holds each connection's URL with the password removed;
+the password lives in ``<data dir>/secrets/connections.json`` (0600, folder 0700), keyed by
+the connection id. ``SqlConnection`` never holds a password, so printing, logging or
+showing one cannot leak it; ``ConnectionStore.full_url`` puts it back into a SQLAlchemy
+``URL`` (whose text form hides it) only to open the database.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import URL, make_url
+
+from core.errors import ConfigError, InvalidInput, NotFound
+from core.metadata import MetadataStore, new_id, now_iso, sql_connections
+from core.sql.dialects import dialect_name, sqlite_path
+from core.sql.runner import GuardedRunner
+
+logger = logging.getLogger(__name__)
+
+SECRETS_DIRNAME = "secrets"
+SECRETS_FILENAME = "connections.json"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class SqlConnection:
+    """A saved connection. ``url`` has no password; ``has_password`` says whether one is stored."""
+
+    id: str
+    workspace: str
+    name: str
+    url: str
+    dialect: str
+    is_default: bool
+    has_password: bool
+    created_at: str
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.url})"
+
+
+class SecretStore:
+    """Passwords by reference in one JSON file only the workbench's user can read."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"SecretStore({str(self.path)!r})"
+
+    def get(self, ref: str) -> str:
+        """The secret stored under ``ref``; ``NotFound`` if there is none."""
+        secrets = self._read()
+        if ref not in secrets:
+            raise NotFound(f"The password of this connection is missing from {self.path}: remove the connection "
+                           "and add it again.")
+        return secrets[ref]
+
+    def set(self, ref: str, secret: str) -> None:
+        with self._lock:
+            secrets = self._read()
+            secrets[ref] = secret
+            self._write(secrets)
+
+    def delete(self, ref: str) -> None:
+        with self._lock:
+            secrets = self._read()
+            if secrets.pop(ref, None) is not None:
+                self._write(secrets)
+
+    def _read(self) -> dict[str, str]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            raise ConfigError(f"The secrets file {self.path} is damaged (not JSON): restore it or delete it "
+                              "and add the connections again.") from None
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def _write(self, secrets: dict[str, str]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.path.parent, 0o700)
+        # mkstemp creates the file 0600, so the secret is never readable by others, even briefly.
+        handle, temporary = tempfile.mkstemp(prefix=".connections-", dir=self.path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump(secrets, stream, indent=1, sort_keys=True)
+            os.chmod(temporary, 0o600)
+            os.replace(temporary, self.path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+def parse_url(url: str | URL) -> URL:
+    """A SQLAlchemy URL; a malformed one raises ``ConfigError`` without echoing it (it may hold a password)."""
+    if isinstance(url, URL):
+        return url
+    try:
+        return make_url((url or "").strip())
+    except Exception:  # SQLAlchemy raises several types, and their messages repeat the URL
+        raise ConfigError("The database URL is not a valid SQLAlchemy URL: write it like "
+                          "postgresql+psycopg://user@host:5432/db, mysql+pymysql://user@host/db or "
+                          "sqlite:////path/to/file.db.") from None
+
+
+def split_password(url: str | URL) -> tuple[URL, str]:
+    """The URL without its password (also a ``password=`` query option) and the password ('' if none).
+
+    A relative SQLite path becomes absolute, so the connection works from any folder.
+    """
+    parsed = parse_url(url)
+    dialect = dialect_name(parsed)
+    password = parsed.password or ""
+    query = dict(parsed.query)
+    if "password" in query:
+        given = query.pop("password")
+        password = password or (given[0] if isinstance(given, tuple) else given)
+    stripped = without_password(parsed).set(query=query)
+    if dialect == "sqlite":
+        stripped = stripped.set(database=str(sqlite_path(stripped)), query={})
+    return stripped, str(password)
+
+
+def without_password(url: URL) -> URL:
+    """``url`` with no password at all (``URL.set(password=None)`` would keep the old one)."""
+    return URL.create(url.drivername, url.username, None, url.host, url.port, url.database, url.query)
+
+
+def display_url(url: URL) -> str:
+    """A password-free URL as text."""
+    return without_password(url).render_as_string(hide_password=False)
+
+
+def validate_connection_name(name: str) -> str:
+    name = (name or "").strip()
+    if not _NAME.match(name):
+        raise InvalidInput(f"Connection name {name!r} is not valid: use 1-64 letters, digits, spaces, '.', '-' "
+                           "or '_', starting with a letter or digit.")
+    return name
+
+
+def check_database(url: URL, timeout_seconds: float) -> float:
+    """Open the database read-only and run ``SELECT 1``; returns the seconds it took, raises if it fails."""
+    started = time.perf_counter()
+    with GuardedRunner(url, timeout_seconds=timeout_seconds, row_cap=1) as runner:
+        runner.run("SELECT 1")
+    return time.perf_counter() - started
+
+
+def sqlite_file_exists(url: str | URL) -> bool:
+    """Whether ``url`` is a SQLite URL whose database file exists."""
+    stripped, _ = split_password(url)
+    return stripped.get_backend_name() == "sqlite" and Path(stripped.database or "").is_file()
+
+
+def derived_name(url: URL) -> str:
+    """A readable connection name for a URL: the SQLite file's stem, or the database (or host) name."""
+    if url.get_backend_name() == "sqlite":
+        base = Path(url.database or "database").stem
+    else:
+        base = (url.database or url.host or url.get_backend_name()).rsplit("/", 1)[-1]
+    cleaned = "".join(ch if ch.isalnum() or ch in "_-." else "-" for ch in base).strip("-.") or "database"
+    return cleaned[:60]
+
+
+class ConnectionStore:
+    """Rows of ``sql_connections`` plus their passwords; every call is scoped to one workspace."""
+
+    def __init__(self, metadata: MetadataStore, secrets: SecretStore) -> None:
+        self.metadata = metadata
+        self.secrets = secrets
+
+    def list(self, workspace: str) -> list[SqlConnection]:
+        """The workspace's connections, the default first, then by name."""
+        with self.metadata.connect() as conn:
+            rows = conn.execute(select(sql_connections).where(sql_connections.c.workspace == workspace)).all()
+        connections = [_from_row(row) for row in rows]
+        return sorted(connections, key=lambda c: (not c.is_default, c.name.lower()))
+
+    def get(self, workspace: str, name_or_id: str) -> SqlConnection:
+        """A connection by name (case-insensitive) or id; ``NotFound`` lists the names there are."""
+        connections = self.list(workspace)
+        wanted = (name_or_id or "").strip()
+        for connection in connections:
+            if connection.id == wanted or connection.name.lower() == wanted.lower():
+                return connection
+        known = ", ".join(c.name for c in connections) or "none yet"
+        raise NotFound(f"No database connection {wanted!r} in workspace {workspace} (connections: {known}).")
+
+    def default(self, workspace: str) -> SqlConnection | None:
+        connections = self.list(workspace)
+        return next((c for c in connections if c.is_default), connections[0] if connections else None)
+
+    def free_name(self, workspace: str, wanted: str) -> str:
+        """``wanted``, or ``wanted-2``, ``wanted-3``... whichever the workspace does not use yet."""
+        taken = {c.name.lower() for c in self.list(workspace)}
+        name, number = wanted, 2
+        while name.lower() in taken:
+            name, number = f"{wanted}-{number}", number + 1
+        return name
+
+    def find_by_url(self, workspace: str, url: URL) -> SqlConnection | None:
+        """The saved connection whose password-free URL is ``url``, if any."""
+        wanted = display_url(url)
+        return next((c for c in self.list(workspace) if c.url == wanted), None)
+
+    def add(self, workspace: str, name: str, url: URL, password: str, *, make_default: bool = False) -> SqlConnection:
+        """Store a connection (the caller has tested it). The first one in a workspace is its default."""
+        name = validate_connection_name(name)
+        if any(c.name.lower() == name.lower() for c in self.list(workspace)):
+            raise InvalidInput(f"Workspace {workspace} already has a connection named {name!r}: choose another name "
+                               "or remove that one first.")
+        connection_id = new_id()
+        if password:
+            self.secrets.set(connection_id, password)
+        try:
+            with self.metadata.begin() as conn:
+                has_default = conn.execute(select(sql_connections.c.id).where(
+                    sql_connections.c.workspace == workspace, sql_connections.c.is_default == 1)).first()
+                if make_default and has_default:
+                    conn.execute(update(sql_connections).where(sql_connections.c.workspace == workspace).values(is_default=0))
+                conn.execute(sql_connections.insert().values(
+                    id=connection_id, workspace=workspace, name=name, url=display_url(url),
+                    secret_ref=connection_id if password else "", is_default=int(make_default or not has_default),
+                    created_at=now_iso()))
+        except BaseException:
+            self.secrets.delete(connection_id)
+            raise
+        logger.info("Saved database connection %r in workspace %s: %s", name, workspace, display_url(url))
+        return self.get(workspace, connection_id)
+
+    def remove(self, workspace: str, name_or_id: str) -> SqlConnection:
+        """Delete a connection and its password; if it was the default, the oldest remaining one takes over."""
+        connection = self.get(workspace, name_or_id)
+        with self.metadata.begin() as conn:
+            conn.execute(sql_connections.delete().where(sql_connections.c.id == connection.id))
+            if connection.is_default:
+                oldest = conn.execute(select(sql_connections.c.id).where(sql_connections.c.workspace == workspace)
+                                      .order_by(sql_connections.c.created_at, sql_connections.c.name)).first()
+                if oldest:
+                    conn.execute(update(sql_connections).where(sql_connections.c.id == oldest[0]).values(is_default=1))
+        self.secrets.delete(connection.id)
+        logger.info("Removed database connection %r from workspace %s", connection.name, workspace)
+        return connection
+
+    def set_default(self, workspace: str, name_or_id: str) -> SqlConnection:
+        connection = self.get(workspace, name_or_id)
+        with self.metadata.begin() as conn:
+            conn.execute(update(sql_connections).where(sql_connections.c.workspace == workspace).values(is_default=0))
+            conn.execute(update(sql_connections).where(sql_connections.c.id == connection.id).values(is_default=1))
+        return self.get(workspace, connection.id)
+
+    def full_url(self, connection: SqlConnection) -> URL:
+        """The URL to open the database with, password included (its text form still hides it)."""
+        url = parse_url(connection.url)
+        return url.set(password=self.secrets.get(connection.id)) if connection.has_password else url
+
+
+def _from_row(row) -> SqlConnection:
+    return SqlConnection(
+        id=row.id, workspace=row.workspace, name=row.name, url=row.url, dialect=dialect_name(row.url),
+        is_default=bool(row.is_default), has_password=bool(row.secret_ref), created_at=row.created_at,
+    )

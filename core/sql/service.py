@@ -1,0 +1,370 @@
+"""SqlService: the one facade for database questions. Pages, the CLI and the chat assistant call it.
+
+Every method takes the workspace name first; nothing crosses workspaces. Every statement,
+whatever its source (typed, certified, generated, edited), runs through one pooled
+``GuardedRunner`` per connection and is recorded in ``query_history``.
+
+Asking: the nearest trained question/SQL pair answers when it is close enough and its
+parameters can be filled from the question (no LLM needed). Otherwise, with an LLM, the Vanna
+adapter writes SQL from the retrieved context; without one, the answer abstains and lists the
+closest questions it can answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+from sqlalchemy.engine import URL
+
+from core.errors import InvalidInput, LLMUnavailable, NotFound, WorkbenchError
+from core.metadata import validate_workspace_name
+from core.records import QueryResult
+from core.sql.certified import (CertifiedMatch, CertifiedParameter, match_certified, parse_parameters,
+                                validate_certified)
+from core.sql.charts import NO_CHART, ChartSpec, choose_chart
+from core.sql.connections import (ConnectionStore, SecretStore, SqlConnection, check_database, derived_name,
+                                  split_password, sqlite_file_exists)
+from core.sql.dates import resolve_date_phrase
+from core.sql.introspect import SchemaCache, SchemaInfo, introspect
+from core.sql.runner import GuardedRunner
+from core.sql.training import HistoryEntry, QueryHistory, TrainingItem, WorkbenchVanna
+
+SOURCES = ("certified", "generated", "typed", "edited")
+ConnectionRef = str | SqlConnection | None  # a saved connection's name or id, the object, or None: the default
+DEMO_CONNECTION_NAME = "demo"
+_ABSTAIN_HINT = ("Ask one of the questions below, add a question/SQL pair in the Training tab, or configure an LLM "
+                 "(AW_OLLAMA_HOST) so the workbench can write SQL itself.")
+
+
+@dataclass(frozen=True)
+class SqlAnswer:
+    """The answer to a database question or a run of SQL: what ran, where it came from, what it returned.
+
+    ``source`` is "certified", "generated", "typed" or "edited" ("" when it abstained). ``params``
+    are the values bound to the SQL's placeholders; ``described`` says how each parameter was read.
+    """
+
+    question: str
+    sql: str
+    source: str
+    result: QueryResult | None
+    connection: str = ""
+    abstained: bool = False
+    closest: tuple[str, ...] = ()
+    params: dict[str, Any] = field(default_factory=dict)
+    described: dict[str, str] = field(default_factory=dict)
+    chart: ChartSpec = NO_CHART
+    matched_question: str = ""
+    similarity: float | None = None
+    message: str = ""
+    history_id: str = ""
+
+
+class SqlService:
+    """Connections, schema, training, certified and generated answers, runs and history; see the module docstring."""
+
+    def __init__(self, workbench: Any, *, today: Callable[[], dt.date] = dt.date.today) -> None:
+        self.workbench = workbench
+        self.settings = workbench.settings.sql
+        secrets = SecretStore(workbench.settings.data_dir / "secrets" / "connections.json")
+        self.connections_store = ConnectionStore(workbench.metadata, secrets)
+        self._today = today
+        self._lock = threading.RLock()
+        self._runners: dict[str, GuardedRunner] = {}
+        self._adapters: dict[tuple[str, str], WorkbenchVanna] = {}
+        self._cache = SchemaCache()
+        self._known_workspaces: set[str] = set()
+        self._history = QueryHistory(workbench.metadata)
+
+    # --- connections ---------------------------------------------------------------------------
+
+    def connections(self, workspace: str) -> list[SqlConnection]:
+        """The workspace's connections, default first. The default workspace gets the demo database
+        connected when it has none and the demo database exists."""
+        workspace = self._workspace(workspace)
+        found = self.connections_store.list(workspace)
+        if (not found and workspace == self.workbench.settings.default_workspace
+                and sqlite_file_exists(self.settings.demo_db_url)):
+            self.ensure_demo_connection()
+            found = self.connections_store.list(workspace)
+        return found
+
+    def connection(self, workspace: str, connection: ConnectionRef = None) -> SqlConnection:
+        """A connection by name or id, or the workspace's default when ``connection`` is None."""
+        workspace = self._workspace(workspace)
+        if isinstance(connection, SqlConnection):
+            connection = connection.id
+        if connection:
+            return self.connections_store.get(workspace, connection)
+        found = self.connections(workspace)
+        if not found:
+            raise NotFound(f"No database is connected in workspace {workspace}: add a connection first "
+                           "(Ask the Database > Connections, or `sql add NAME URL`).")
+        return next((c for c in found if c.is_default), found[0])
+
+    def add_connection(self, workspace: str, name: str, url: str | URL, *, password: str | None = None,
+                       make_default: bool = False) -> SqlConnection:
+        """Test the database, then save it; the password (in the URL or given apart) goes to the secrets file."""
+        workspace = self._workspace(workspace)
+        stripped, in_url = split_password(url)
+        secret = password or in_url
+        check_database(stripped.set(password=secret or None), self.settings.timeout_seconds)
+        return self.connections_store.add(workspace, name, stripped, secret, make_default=make_default)
+
+    def test_connection(self, workspace: str, connection: ConnectionRef = None) -> str:
+        """Open the saved database and run ``SELECT 1``; returns a sentence, raises if it fails."""
+        saved = self.connection(workspace, connection)
+        elapsed = check_database(self.connections_store.full_url(saved), self.settings.timeout_seconds)
+        return f"Connected to {saved.name} ({saved.url}) in {elapsed * 1000:.0f} ms."
+
+    def remove_connection(self, workspace: str, connection: ConnectionRef) -> SqlConnection:
+        """Forget a connection, its password and its training data (query history stays)."""
+        saved = self.connection(workspace, connection)
+        self._adapter(saved).remove_all()
+        removed = self.connections_store.remove(saved.workspace, saved.id)
+        self._forget(saved)
+        return removed
+
+    def set_default_connection(self, workspace: str, connection: ConnectionRef) -> SqlConnection:
+        saved = self.connection(workspace, connection)
+        return self.connections_store.set_default(saved.workspace, saved.id)
+
+    def connection_for(self, workspace: str, db: str | None) -> SqlConnection:
+        """``db`` as a saved connection's name, or a URL (saved under a derived name if new), or the default."""
+        if not db or "://" not in db:
+            return self.connection(workspace, db or None)
+        stripped, _ = split_password(db)
+        workspace = self._workspace(workspace)
+        self.connections(workspace)  # the default workspace's demo database counts as saved
+        existing = self.connections_store.find_by_url(workspace, stripped)
+        name = self.connections_store.free_name(workspace, derived_name(stripped))
+        return existing or self.add_connection(workspace, name, db)
+
+    def ensure_demo_connection(self, workspace: str | None = None, url: str | None = None) -> SqlConnection | None:
+        """Connect the demo database (``settings.sql.demo_db_url`` unless ``url``) as "demo"; None if it does not exist."""
+        workspace = self._workspace(workspace or self.workbench.settings.default_workspace)
+        url = url or self.settings.demo_db_url
+        stripped, _ = split_password(url)
+        if stripped.get_backend_name() == "sqlite" and not sqlite_file_exists(stripped):
+            return None
+        existing = self.connections_store.find_by_url(workspace, stripped)
+        name = self.connections_store.free_name(workspace, DEMO_CONNECTION_NAME)
+        return existing or self.add_connection(workspace, name, url)
+
+    # --- schema and training -------------------------------------------------------------------
+
+    def schema(self, workspace: str, connection: ConnectionRef = None, *, refresh: bool = False) -> SchemaInfo:
+        """Tables, columns, keys, row counts and category values (cached for a few minutes)."""
+        saved = self.connection(workspace, connection)
+        url = self.connections_store.full_url(saved)
+        load = lambda: introspect(url, timeout_seconds=self.settings.timeout_seconds)  # noqa: E731
+        return self._cache.schema(saved.id, load, refresh=refresh)
+
+    def train_schema(self, workspace: str, connection: ConnectionRef = None) -> list[TrainingItem]:
+        """Store one DDL item per table from a fresh introspection; tables that are gone are forgotten."""
+        saved = self.connection(workspace, connection)
+        info = self.schema(saved.workspace, saved, refresh=True)
+        adapter = self._adapter(saved)
+        current = {adapter.add_ddl(table.ddl(), table=table.name) for table in info.tables}
+        for item in adapter.items("ddl"):
+            if item.id not in current:
+                adapter.remove_training_data(item.id)
+        return adapter.items("ddl")
+
+    def add_documentation(self, workspace: str, text: str, *, connection: ConnectionRef = None) -> TrainingItem:
+        """Store a documentation note (a definition or business rule) for the LLM's prompt."""
+        adapter = self._adapter(self.connection(workspace, connection))
+        return self._item(adapter, adapter.add_documentation(text))
+
+    def add_question_sql(self, workspace: str, question: str, sql: str, *,
+                         parameters: str | Sequence[Mapping[str, Any] | CertifiedParameter] | None = None,
+                         connection: ConnectionRef = None) -> TrainingItem:
+        """Store a question/SQL pair, checked first: read-only SQL, placeholders matching the parameters,
+        value columns that exist, default periods that can be read."""
+        saved = self.connection(workspace, connection)
+        declared = parse_parameters(parameters)
+        validate_certified(sql, declared, saved.dialect)
+        for parameter in declared:
+            if parameter.kind == "value":
+                self._column_values(saved, parameter.column)
+            elif parameter.kind == "date_range" and parameter.default:
+                resolve_date_phrase(parameter.default, self._today())
+        adapter = self._adapter(saved)
+        return self._item(adapter, adapter.add_question_sql(question, sql, parameters=declared))
+
+    def save_as_correct(self, workspace: str, question: str, sql: str, *, connection: ConnectionRef = None,
+                        parameters: str | Sequence[Any] | None = None) -> TrainingItem:
+        """"Save as correct": the question and the SQL that answered it become a trained pair."""
+        if not (question or "").strip():
+            raise InvalidInput("Saving as correct needs the question the SQL answers.")
+        return self.add_question_sql(workspace, question, sql, parameters=parameters, connection=connection)
+
+    def training_items(self, workspace: str, connection: ConnectionRef = None, *, kind: str | None = None) -> list[TrainingItem]:
+        return self._adapter(self.connection(workspace, connection)).items(kind)
+
+    def remove_training_item(self, workspace: str, item_id: str, *, connection: ConnectionRef = None) -> None:
+        saved = self.connection(workspace, connection)
+        if not self._adapter(saved).remove_training_data(item_id):
+            raise NotFound(f"No training item {item_id} for connection {saved.name}.")
+
+    def answerable_questions(self, workspace: str, connection: ConnectionRef = None) -> list[str]:
+        """The trained questions (certified queries) this connection can answer without an LLM."""
+        return [item.question for item in self.training_items(workspace, connection, kind="question_sql")]
+
+    # --- asking and running --------------------------------------------------------------------
+
+    def match_certified(self, workspace: str, question: str, *, connection: ConnectionRef = None,
+                        today: dt.date | None = None) -> CertifiedMatch:
+        """The certified query that answers ``question`` (with its binds), or why none does. Runs nothing."""
+        saved = self.connection(workspace, connection)
+        question = _clean_question(question)
+        candidates = self._adapter(saved).similar_pairs(question, k=5)
+        schema = self.schema(saved.workspace, saved) if candidates else None
+        return match_certified(question, candidates, threshold=self.settings.certified_threshold,
+                               today=today or self._today(), values_for=lambda column: self._column_values(saved, column),
+                               known_values=schema.value_index() if schema else {},
+                               schema_terms=schema.terms() if schema else frozenset())
+
+    def ask(self, workspace: str, question: str, *, connection: ConnectionRef = None, today: dt.date | None = None) -> SqlAnswer:
+        """Answer a question: certified query first, then LLM-generated SQL if an LLM is available, else abstain.
+
+        Errors raised while running carry ``.sql`` (the statement tried) for display and editing.
+        """
+        saved = self.connection(workspace, connection)
+        question = _clean_question(question)
+        match = self.match_certified(saved.workspace, question, connection=saved, today=today)
+        if match.answerable:
+            top = match.candidate
+            return self._execute(saved, top.sql, "certified", question, params=match.binds,
+                                 described=match.described, matched=top.question, similarity=top.similarity)
+        available, _why = self.workbench.llm.available()
+        if available:
+            sql = self._adapter(saved).generate_sql(question)
+            return self._execute(saved, sql, "generated", question)
+        return SqlAnswer(question=question, sql="", source="", result=None, connection=saved.name, abstained=True,
+                         closest=match.closest, message=f"{match.reason} {_ABSTAIN_HINT}")
+
+    def run(self, workspace: str, sql: str, connection: ConnectionRef = None, source: str = "typed", *,
+            question: str = "", params: Mapping[str, Any] | None = None) -> SqlAnswer:
+        """Run SQL an analyst typed or edited (or any source) through the runner; recorded in history."""
+        if source not in SOURCES:
+            raise InvalidInput(f"The source of a query must be one of {', '.join(SOURCES)}; got {source!r}.")
+        return self._execute(self.connection(workspace, connection), sql, source, question, params=params)
+
+    def run_url(self, url: str | URL, sql: str, params: Mapping[str, Any] | None = None) -> QueryResult:
+        """Run SQL on a database that is not saved (the CLI's ``--db URL``); not recorded in history."""
+        stripped, password = split_password(url)
+        with GuardedRunner.from_settings(stripped.set(password=password or None), self.settings) as runner:
+            return runner.run(sql, params or None)
+
+    def llm_status(self) -> tuple[bool, str]:
+        """Whether SQL generation, summaries and follow-up questions are available, and why (not)."""
+        return self.workbench.llm.available()
+
+    def summarize(self, workspace: str, answer: SqlAnswer) -> str:
+        """A one-paragraph summary of an answer's result, written by the LLM."""
+        adapter, frame = self._llm_inputs(workspace, answer)
+        return adapter.generate_summary(answer.question or "(SQL written by the analyst)", frame).strip()
+
+    def follow_up_questions(self, workspace: str, answer: SqlAnswer, *, count: int = 3) -> list[str]:
+        """Questions the analyst might ask next, written by the LLM."""
+        adapter, frame = self._llm_inputs(workspace, answer)
+        lines = adapter.generate_followup_questions(answer.question, answer.sql, frame, n_questions=count)
+        return [line.strip(" -*\t") for line in lines if line.strip(" -*\t")][:count]
+
+    # --- history ---------------------------------------------------------------------------------
+
+    def history(self, workspace: str, *, limit: int = 50) -> list[HistoryEntry]:
+        """The workspace's most recent queries, newest first."""
+        return self._history.recent(self._workspace(workspace), limit)
+
+    def record_feedback(self, workspace: str, history_id: str, value: int) -> None:
+        """Thumbs up (1), down (-1) or cleared (0) on a history entry."""
+        self._history.set_feedback(self._workspace(workspace), history_id, value)
+
+    def close(self) -> None:
+        """Close every pooled database connection."""
+        with self._lock:
+            runners, self._runners = list(self._runners.values()), {}
+        for runner in runners:
+            runner.close()
+
+    # --- internals -------------------------------------------------------------------------------
+
+    def _workspace(self, workspace: str) -> str:
+        name = validate_workspace_name(workspace)
+        if name not in self._known_workspaces:
+            self.workbench.metadata.ensure_workspace(name)
+            self._known_workspaces.add(name)
+        return name
+
+    def _runner(self, saved: SqlConnection) -> GuardedRunner:
+        with self._lock:
+            runner = self._runners.get(saved.id)
+            if runner is None:
+                runner = GuardedRunner.from_settings(self.connections_store.full_url(saved), self.settings)
+                self._runners[saved.id] = runner
+            return runner
+
+    def _adapter(self, saved: SqlConnection) -> WorkbenchVanna:
+        key = (saved.workspace, saved.id)
+        with self._lock:
+            if key not in self._adapters:
+                wb = self.workbench
+                self._adapters[key] = WorkbenchVanna(
+                    workspace=saved.workspace, connection_id=saved.id, dialect=saved.dialect, embedder=wb.embedder,
+                    vectors=wb.vectors, metadata=wb.metadata, llm=wb.llm,
+                    max_prompt_tokens=int(wb.settings.llm.num_ctx * 0.6))
+            return self._adapters[key]
+
+    def _forget(self, saved: SqlConnection) -> None:
+        with self._lock:
+            runner = self._runners.pop(saved.id, None)
+            self._adapters.pop((saved.workspace, saved.id), None)
+        self._cache.forget(saved.id)
+        if runner is not None:
+            runner.close()
+
+    def _column_values(self, saved: SqlConnection, column_spec: str) -> tuple[str, ...]:
+        schema = self.schema(saved.workspace, saved)
+        return self._cache.column_values(saved.id, column_spec, self._runner(saved), schema)
+
+    def _execute(self, saved: SqlConnection, sql: str, source: str, question: str, *,
+                 params: Mapping[str, Any] | None = None, described: Mapping[str, str] | None = None,
+                 matched: str = "", similarity: float | None = None) -> SqlAnswer:
+        try:
+            result = self._runner(saved).run(sql, dict(params) if params else None)
+        except WorkbenchError as error:
+            self._record(saved, question, sql, source, error=str(error))
+            error.sql = sql  # lets a page put the refused or failed statement back in the editor
+            raise
+        history_id = self._record(saved, question, sql, source, row_count=len(result.rows), elapsed=result.elapsed)
+        return SqlAnswer(question=question, sql=sql, source=source, result=result, connection=saved.name,
+                         params=dict(params or {}), described=dict(described or {}), chart=choose_chart(result),
+                         matched_question=matched, similarity=similarity, history_id=history_id)
+
+    def _record(self, saved: SqlConnection, question: str, sql: str, source: str, **outcome: Any) -> str:
+        return self._history.record(saved.workspace, saved.id, question, sql, source, **outcome)
+
+    def _llm_inputs(self, workspace: str, answer: SqlAnswer):
+        available, why = self.workbench.llm.available()
+        if not available:
+            raise LLMUnavailable(why)
+        if answer.result is None:
+            raise InvalidInput("There is no result to describe: run a query first.")
+        saved = self.connection(workspace, answer.connection or None)
+        return self._adapter(saved), answer.result.to_frame().head(50)
+
+    @staticmethod
+    def _item(adapter: WorkbenchVanna, item_id: str) -> TrainingItem:
+        return next(item for item in adapter.items() if item.id == item_id)
+
+
+def _clean_question(question: str) -> str:
+    question = " ".join((question or "").split())
+    if not question:
+        raise InvalidInput("Type a question first.")
+    return question

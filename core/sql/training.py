@@ -1,0 +1,330 @@
+"""The one Vanna adapter: training data in the workbench's Chroma collections, prompts to its LLM.
+
+``WorkbenchVanna`` subclasses ``vanna.legacy.base.VannaBase`` for one (workspace, connection).
+DDL, documentation and question/SQL pairs (with certified-query parameters) are embedded with
+the workbench's ``Embedder``, stored in three collections of that workspace named
+``sql_<connection id>_ddl|doc|sql``, and recorded in the metadata table ``training_items``
+(the list analysts see and remove from). ``generate_sql`` builds Vanna's prompt from the
+retrieved context and sends it to the workbench's ``LLM``.
+
+Vanna's own database and plotting paths are disabled: ``ask``, ``run_sql``, ``train``,
+every ``connect_to_*``, ``get_plotly_figure`` and ``generate_plotly_code`` raise, because they
+run SQL outside the read-only runner or execute model-written Python (CVE-2024-5565). The SQL
+this adapter returns is only text; ``core.sql.service`` runs it through ``GuardedRunner``.
+
+``QueryHistory`` keeps what ran (``query_history``) with the analyst's thumbs up or down: the
+record from which answers are saved as correct, that is, turned into training.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import select, update
+from vanna.legacy.base import VannaBase
+
+from core.errors import InvalidInput, NotFound, UnsafeSQL, WorkbenchError
+from core.llm.base import Message
+from core.metadata import MetadataStore, new_id, now_iso, query_history, training_items
+from core.sql.certified import Candidate, CertifiedParameter, parameters_from_json, parameters_to_json
+from core.sql.guard import DIALECT_LABELS
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("ddl", "documentation", "question_sql")
+_SUFFIX = {"ddl": "ddl", "documentation": "doc", "question_sql": "sql"}
+_ID_PREFIX = {"ddl": "ddl", "documentation": "doc", "question_sql": "sql"}
+_EMBEDDING_CACHE_SIZE = 8  # one ask embeds its question once; a few recent ones are enough
+_SQL_START = re.compile(
+    r"^\s*(\(|SELECT|WITH|VALUES|TABLE|EXPLAIN|INSERT|UPDATE|DELETE|MERGE|REPLACE|UPSERT|CREATE|DROP|ALTER|TRUNCATE|"
+    r"GRANT|REVOKE|SET|CALL|EXEC|EXECUTE|DO|COPY|PRAGMA|ATTACH|DETACH|LOAD|SHOW|DESCRIBE|DESC|USE|BEGIN|START|COMMIT|"
+    r"ROLLBACK|LOCK|VACUUM|ANALYZE|KILL|RENAME|COMMENT|HANDLER)\b", re.IGNORECASE)
+_PLACEHOLDER_NOTE = (
+    "Some example queries use :name placeholders (such as :city, :start and :end) that the workbench fills in. "
+    "Never write placeholders in your answer: write literal values. Write exactly one read-only SELECT statement."
+)
+_NOT_ALLOWED_TO_SEE_DATA = "The LLM is not allowed to see the data"
+
+
+@dataclass(frozen=True)
+class TrainingItem:
+    """One piece of training data for one connection: a table's DDL, a note, or a question/SQL pair."""
+
+    id: str
+    workspace: str
+    connection_id: str
+    kind: str  # "ddl" | "documentation" | "question_sql"
+    question: str
+    content: str  # the DDL, the note, or the SQL
+    parameters: tuple[CertifiedParameter, ...] = ()
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One query that ran (or was refused), where it came from, and the analyst's thumbs (1, -1 or 0)."""
+
+    id: str
+    connection_id: str
+    question: str
+    sql: str
+    source: str
+    row_count: int | None
+    elapsed: float | None
+    error: str
+    feedback: int
+    created_at: str
+
+
+class QueryHistory:
+    """``query_history`` rows: every statement run, with its outcome and feedback, the raw material for
+    deciding what to save as correct."""
+
+    def __init__(self, metadata: MetadataStore) -> None:
+        self.metadata = metadata
+
+    def record(self, workspace: str, connection_id: str, question: str, sql: str, source: str, *,
+               row_count: int | None = None, elapsed: float | None = None, error: str = "") -> str:
+        history_id = new_id()
+        # Microseconds (32 characters, the column's width) keep queries in the order they ran.
+        created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+        with self.metadata.begin() as conn:
+            conn.execute(query_history.insert().values(
+                id=history_id, workspace=workspace, connection_id=connection_id, question=question, sql=sql,
+                source=source, row_count=row_count, elapsed=elapsed, error=error, feedback=0, created_at=created))
+        return history_id
+
+    def recent(self, workspace: str, limit: int = 50) -> list[HistoryEntry]:
+        with self.metadata.connect() as conn:
+            rows = conn.execute(select(query_history).where(query_history.c.workspace == workspace)
+                                .order_by(query_history.c.created_at.desc(), query_history.c.id).limit(limit)).all()
+        return [HistoryEntry(r.id, r.connection_id, r.question, r.sql, r.source, r.row_count, r.elapsed, r.error,
+                             r.feedback, r.created_at) for r in rows]
+
+    def set_feedback(self, workspace: str, history_id: str, value: int) -> None:
+        if value not in (-1, 0, 1):
+            raise InvalidInput("Feedback must be 1 (thumbs up), -1 (thumbs down) or 0 (none).")
+        with self.metadata.begin() as conn:
+            changed = conn.execute(update(query_history).where(
+                query_history.c.id == history_id, query_history.c.workspace == workspace).values(feedback=value))
+        if not changed.rowcount:
+            raise NotFound(f"No query {history_id} in workspace {workspace}'s history.")
+
+
+def collection_purpose(connection_id: str, kind: str) -> str:
+    """The vector-store purpose of one connection's training data of one kind."""
+    return f"sql_{connection_id}_{_SUFFIX[kind]}"
+
+
+def training_id(connection_id: str, kind: str, key: str) -> str:
+    """A stable id: training the same table, note or question again replaces the item instead of duplicating it."""
+    digest = hashlib.sha256(f"{connection_id}\n{kind}\n{key}".encode("utf-8")).hexdigest()[:40]
+    return f"{_ID_PREFIX[kind]}-{digest}"
+
+
+def _question_key(question: str) -> str:
+    return " ".join(question.lower().split()).rstrip("?.! ")
+
+
+def _refused(name: str):
+    def refuse(self, *args: Any, **kwargs: Any):
+        raise UnsafeSQL(f"Vanna's {name}() is disabled in the workbench: it would run SQL outside the read-only runner "
+                        "or execute model-written code. Use SqlService.ask/run instead.")
+
+    refuse.__name__ = name
+    return refuse
+
+
+class WorkbenchVanna(VannaBase):
+    """VannaBase over the workbench's embedder, vector store, metadata store and LLM, for one connection."""
+
+    def __init__(self, *, workspace: str, connection_id: str, dialect: str, embedder: Any, vectors: Any,
+                 metadata: MetadataStore, llm: Any, max_prompt_tokens: int = 6000,
+                 n_ddl: int = 8, n_documentation: int = 6, n_pairs: int = 6) -> None:
+        super().__init__(config={"dialect": DIALECT_LABELS.get(dialect, dialect), "max_tokens": max_prompt_tokens})
+        self.workspace = workspace
+        self.connection_id = connection_id
+        self.embedder = embedder
+        self.vectors = vectors
+        self.metadata = metadata
+        self.llm = llm
+        self.limits = {"ddl": n_ddl, "documentation": n_documentation, "question_sql": n_pairs}
+        self.static_documentation = _PLACEHOLDER_NOTE
+        self._embeddings: OrderedDict[str, Any] = OrderedDict()
+        self._embeddings_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"WorkbenchVanna(workspace={self.workspace!r}, connection_id={self.connection_id!r})"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Vanna's connect_to_* work by assigning run_sql; refuse that route as well.
+        if name in BLOCKED_METHODS:
+            raise UnsafeSQL(f"Vanna's {name} cannot be replaced: every statement goes through the read-only runner.")
+        super().__setattr__(name, value)
+
+    def log(self, message: str, title: str = "Info") -> None:
+        # Vanna prints prompts and replies to stdout; keep them in debug logs instead.
+        logger.debug("%s: %s", title, message)
+
+    # --- training data -------------------------------------------------------------------------
+
+    def add_ddl(self, ddl: str, **kwargs: Any) -> str:
+        """Store one table's DDL; ``table=`` names it so retraining that table replaces it."""
+        return self._add("ddl", "", ddl, (), key=kwargs.get("table") or ddl, extra={"table": kwargs.get("table", "")})
+
+    def add_documentation(self, documentation: str, **kwargs: Any) -> str:
+        """Store a documentation note (business rules, definitions)."""
+        return self._add("documentation", "", documentation, (), key=documentation)
+
+    def add_question_sql(self, question: str, sql: str, **kwargs: Any) -> str:
+        """Store a question/SQL pair; ``parameters=`` makes it a parameterised certified query."""
+        parameters: Sequence[CertifiedParameter] = tuple(kwargs.get("parameters") or ())
+        return self._add("question_sql", question, sql, parameters, key=_question_key(question))
+
+    def _add(self, kind: str, question: str, content: str, parameters: Sequence[CertifiedParameter], *,
+             key: str, extra: dict[str, str] | None = None) -> str:
+        content, question = (content or "").strip(), " ".join((question or "").split())
+        if not content:
+            raise InvalidInput(f"There is nothing to train: the {kind.replace('_', '/')} text is empty.")
+        if kind == "question_sql" and not question:
+            raise InvalidInput("A question/SQL pair needs the question it answers.")
+        item_id = training_id(self.connection_id, kind, key)
+        embedded_text = question if kind == "question_sql" else content
+        metadata = {"kind": kind, "question": question, "content": content,
+                    "parameters": parameters_to_json(parameters), "connection_id": self.connection_id, **(extra or {})}
+        vector = self.embedder.embed([embedded_text])[0]
+        with self.metadata.begin() as conn:
+            conn.execute(training_items.delete().where(training_items.c.id == item_id))
+            conn.execute(training_items.insert().values(
+                id=item_id, workspace=self.workspace, connection_id=self.connection_id, kind=kind, question=question,
+                content=content, parameters=parameters_to_json(parameters), created_at=now_iso()))
+            # Inside the transaction: if the vector store fails, the row is rolled back with it.
+            self.vectors.upsert(self.workspace, collection_purpose(self.connection_id, kind), [item_id], [vector],
+                                [embedded_text], [metadata])
+        return item_id
+
+    def items(self, kind: str | None = None) -> list[TrainingItem]:
+        """This connection's training data, newest first within each kind."""
+        if kind is not None and kind not in KINDS:
+            raise InvalidInput(f"Training kind must be one of {', '.join(KINDS)}; got {kind!r}.")
+        query = select(training_items).where(training_items.c.workspace == self.workspace,
+                                             training_items.c.connection_id == self.connection_id)
+        if kind:
+            query = query.where(training_items.c.kind == kind)
+        with self.metadata.connect() as conn:
+            rows = conn.execute(query.order_by(training_items.c.kind, training_items.c.created_at.desc(),
+                                               training_items.c.id)).all()
+        return [TrainingItem(r.id, r.workspace, r.connection_id, r.kind, r.question, r.content,
+                             parameters_from_json(r.parameters), r.created_at) for r in rows]
+
+    def get_training_data(self, **kwargs: Any):
+        import pandas as pd
+
+        return pd.DataFrame([{"id": i.id, "training_data_type": i.kind, "question": i.question, "content": i.content}
+                             for i in self.items()], columns=["id", "training_data_type", "question", "content"])
+
+    def remove_training_data(self, id: str, **kwargs: Any) -> bool:  # noqa: A002 (Vanna's signature)
+        """Remove one item from the list and its collection; False if this connection has no such item."""
+        with self.metadata.begin() as conn:
+            row = conn.execute(select(training_items.c.kind).where(
+                training_items.c.id == id, training_items.c.workspace == self.workspace,
+                training_items.c.connection_id == self.connection_id)).first()
+            if row is None:
+                return False
+            conn.execute(training_items.delete().where(training_items.c.id == id))
+            self.vectors.delete(self.workspace, collection_purpose(self.connection_id, row.kind), ids=[id])
+        return True
+
+    def remove_all(self) -> int:
+        """Forget every item of this connection (when the connection is removed); returns how many."""
+        with self.metadata.begin() as conn:
+            removed = conn.execute(training_items.delete().where(
+                training_items.c.workspace == self.workspace, training_items.c.connection_id == self.connection_id))
+        for kind in KINDS:
+            self.vectors.drop(self.workspace, collection_purpose(self.connection_id, kind))
+        return int(removed.rowcount or 0)
+
+    # --- retrieval -------------------------------------------------------------------------------
+
+    def generate_embedding(self, data: str, **kwargs: Any) -> list[float]:
+        return [float(x) for x in self._vector(data)]
+
+    def _vector(self, text: str):
+        # generate_sql looks up pairs, DDL and notes for the same question: embed it once.
+        with self._embeddings_lock:
+            if text in self._embeddings:
+                self._embeddings.move_to_end(text)
+                return self._embeddings[text]
+        vector = self.embedder.embed_query(text)
+        with self._embeddings_lock:
+            self._embeddings[text] = vector
+            while len(self._embeddings) > _EMBEDDING_CACHE_SIZE:
+                self._embeddings.popitem(last=False)
+        return vector
+
+    def _nearest(self, kind: str, question: str, k: int | None = None):
+        return self.vectors.query(self.workspace, collection_purpose(self.connection_id, kind), self._vector(question),
+                                  k or self.limits[kind])
+
+    def similar_pairs(self, question: str, k: int = 5) -> list[Candidate]:
+        """The trained question/SQL pairs nearest to ``question``, with cosine similarity."""
+        return [Candidate(record.id, record.metadata.get("question", record.text), record.metadata.get("content", ""),
+                          parameters_from_json(record.metadata.get("parameters", "[]")),
+                          1.0 - float(record.distance or 0.0))
+                for record in self._nearest("question_sql", question, k)]
+
+    def get_similar_question_sql(self, question: str, **kwargs: Any) -> list:
+        return [{"question": c.question, "sql": c.sql} for c in self.similar_pairs(question, self.limits["question_sql"])]
+
+    def get_related_ddl(self, question: str, **kwargs: Any) -> list:
+        return [record.metadata.get("content", record.text) for record in self._nearest("ddl", question)]
+
+    def get_related_documentation(self, question: str, **kwargs: Any) -> list:
+        return [record.metadata.get("content", record.text) for record in self._nearest("documentation", question)]
+
+    # --- the LLM -------------------------------------------------------------------------------
+
+    def system_message(self, message: str) -> Message:
+        return Message.system(message)
+
+    def user_message(self, message: str) -> Message:
+        return Message.user(message)
+
+    def assistant_message(self, message: str) -> Message:
+        return Message.assistant(message)
+
+    def submit_prompt(self, prompt: Iterable[Message], **kwargs: Any) -> str:
+        """Send Vanna's message list to the workbench's LLM and return the whole reply."""
+        reply = self.llm.complete(list(prompt))
+        return reply if isinstance(reply, str) else "".join(reply)
+
+    def generate_sql(self, question: str, allow_llm_to_see_data: bool = False, **kwargs: Any) -> str:
+        """SQL text for ``question`` from the LLM, given the retrieved pairs, DDL and notes. It is not run here."""
+        if allow_llm_to_see_data:
+            raise UnsafeSQL("Letting the model run its own intermediate queries is disabled: every statement goes "
+                            "through the read-only runner.")
+        sql = super().generate_sql(question, allow_llm_to_see_data=False, **kwargs).strip()
+        if sql.startswith(_NOT_ALLOWED_TO_SEE_DATA):
+            raise WorkbenchError("The model wanted to look at the data before writing the query. Add a documentation "
+                                 "note or a question/SQL pair that names the values it needs, then ask again.")
+        if not _SQL_START.match(sql):
+            preview = " ".join(sql.split())[:300]
+            raise WorkbenchError(f"The model did not write a SQL query; it replied: {preview!r}")
+        return sql
+
+
+# Vanna entry points that run SQL outside the runner or execute model-written code.
+BLOCKED_METHODS = frozenset(
+    ["ask", "run_sql", "train", "get_plotly_figure", "generate_plotly_code", "get_training_plan_generic",
+     "get_training_plan_snowflake", "_get_databases", "_get_information_schema_tables"]
+    + [name for name in dir(VannaBase) if name.startswith("connect_to_") or name.startswith("run_sql_")]
+)
+for _name in BLOCKED_METHODS:
+    setattr(WorkbenchVanna, _name, _refused(_name))

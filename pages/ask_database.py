@@ -1,0 +1,292 @@
+"""Ask the Database: connections, schema browser, training, questions in plain language, SQL, history."""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from core.errors import WorkbenchError
+from core.sql.charts import altair_chart, metric_value
+from ui.state import current_workspace_name, get_workbench, show_error
+
+service = get_workbench().sql
+workspace = current_workspace_name()
+st.title("Ask the Database")
+
+try:
+    connections = service.connections(workspace)
+except WorkbenchError as exc:
+    show_error(exc)
+    connections = []
+names = [c.name for c in connections]
+default_index = next((i for i, c in enumerate(connections) if c.is_default), 0)
+connection = None
+if names:
+    chosen = st.selectbox("Database", names, index=default_index, key="sql_connection")
+    connection = next(c for c in connections if c.name == chosen)
+    st.caption(f"Workspace **{workspace}** · `{connection.url}` · {connection.dialect} · always read-only")
+else:
+    st.info("No database is connected in this workspace yet: add one in the Connections tab.")
+
+ask_tab, schema_tab, training_tab, history_tab, connections_tab = st.tabs(
+    ["Ask", "Schema", "Training", "History", "Connections"])
+state = st.session_state
+
+
+def _remember_error(exc: WorkbenchError) -> None:
+    state["sql_error"] = exc
+    if getattr(exc, "sql", ""):
+        state["sql_editor"] = exc.sql
+
+
+def ask_question() -> None:
+    state.pop("sql_error", None)
+    state.pop("sql_extras", None)
+    try:
+        answer = service.ask(workspace, state.get("sql_question", ""), connection=state.get("sql_connection"))
+    except WorkbenchError as exc:
+        _remember_error(exc)
+        return
+    state["sql_answer"], state["sql_answer_workspace"] = answer, workspace
+    state["sql_editor"] = answer.sql
+
+
+def ask_closest(question: str) -> None:
+    state["sql_question"] = question
+    ask_question()
+
+
+def run_editor() -> None:
+    state.pop("sql_error", None)
+    state.pop("sql_extras", None)
+    previous, sql = state.get("sql_answer"), state.get("sql_editor", "")
+    if previous is not None and (state.get("sql_answer_workspace"), previous.connection) != (workspace, state.get("sql_connection")):
+        previous = None
+    unchanged = previous is not None and previous.sql and previous.sql.strip() == sql.strip()
+    source = previous.source if unchanged else ("edited" if previous is not None and previous.sql else "typed")
+    params = {k: v for k, v in (previous.params if previous else {}).items() if re.search(rf":{k}\b", sql)}
+    try:
+        state["sql_answer"] = service.run(workspace, sql, state.get("sql_connection"), source,
+                                          question=previous.question if previous else "", params=params or None)
+        state["sql_answer_workspace"] = workspace
+    except WorkbenchError as exc:
+        _remember_error(exc)
+
+
+def save_as_correct(question: str, sql: str) -> None:
+    state.pop("sql_error", None)
+    try:
+        service.save_as_correct(workspace, question, sql, connection=state.get("sql_connection"))
+        state["sql_notice"] = f"Saved as correct: {question!r} is now a trained question."
+    except WorkbenchError as exc:
+        _remember_error(exc)
+
+
+def record_feedback(history_id: str) -> None:
+    choice = state.get(f"sql_feedback_{history_id}")
+    try:
+        service.record_feedback(workspace, history_id, 0 if choice is None else (1 if choice == 1 else -1))
+    except WorkbenchError as exc:
+        _remember_error(exc)
+
+
+def render_answer(answer) -> None:
+    if answer.abstained:
+        st.warning(answer.message, icon=":material/help:")
+        if answer.closest:
+            st.markdown("**Questions this database can answer:**")
+            for index, question in enumerate(answer.closest):
+                st.button(question, key=f"sql_closest_{index}", on_click=ask_closest, args=(question,))
+        return
+    result = answer.result
+    if answer.source == "certified":
+        st.success(f"Certified answer: matched “{answer.matched_question}” (similarity {answer.similarity:.2f}).",
+                   icon=":material/verified:")
+    elif answer.source == "generated":
+        st.info("SQL written by the LLM from the trained schema and examples: check it before relying on it.")
+    else:
+        st.caption(f"Your SQL ({answer.source}).")
+    if answer.described:
+        st.caption(" · ".join(f"{name}: {value}" for name, value in answer.described.items()))
+    chart = answer.chart
+    if chart.kind == "metric":
+        st.metric(chart.y, metric_value(result, chart))
+    elif chart.drawable:
+        st.altair_chart(altair_chart(result, chart), width="stretch")
+    st.dataframe(result.to_frame(), hide_index=True, width="stretch")
+    rows = f"{len(result.rows)} row{'s' if len(result.rows) != 1 else ''} in {result.elapsed * 1000:.0f} ms"
+    if result.truncated:
+        st.warning(f"{rows}: more rows exist; the result was cut at the row cap (AW_SQL_ROW_CAP).")
+    else:
+        st.caption(rows)
+    col_csv, col_feedback = st.columns([1, 1])
+    col_csv.download_button("Download CSV", result.to_frame().to_csv(index=False), file_name="result.csv",
+                            mime="text/csv", key="sql_csv")
+    with col_feedback:
+        st.feedback("thumbs", key=f"sql_feedback_{answer.history_id}", on_change=record_feedback,
+                    args=(answer.history_id,))
+
+
+with ask_tab:
+    if connection is not None:
+        llm_ready, llm_reason = service.llm_status()
+        if not llm_ready:
+            st.caption(f"Answers come from certified questions and your SQL. {llm_reason}")
+        st.text_input("Question", key="sql_question", placeholder="e.g. How many orders came from Chennai this week?")
+        st.button("Ask", type="primary", key="sql_ask", on_click=ask_question)
+        if state.get("sql_error") is not None:
+            show_error(state["sql_error"])
+        if state.get("sql_notice"):
+            st.success(state.pop("sql_notice"))
+        answer = state.get("sql_answer")
+        if answer is not None and (state.get("sql_answer_workspace"), answer.connection) != (workspace, connection.name):
+            answer = None  # it belongs to another workspace or database
+        if answer is not None:
+            render_answer(answer)
+        st.text_area("SQL", key="sql_editor", height=160, help="Edit and run again, or write your own read-only query.")
+        col_run, col_save = st.columns([1, 1])
+        col_run.button("Run SQL", key="sql_run", on_click=run_editor)
+        if answer is not None and answer.question and answer.result is not None and answer.source != "certified":
+            col_save.button("Save as correct", key="sql_save", on_click=save_as_correct, args=(answer.question, answer.sql),
+                            help="Train this question with the SQL that produced the result above.")
+        if llm_ready and answer is not None and answer.result is not None:
+            if st.button("Summarize and suggest follow-up questions", key="sql_llm_extras"):
+                try:
+                    state["sql_extras"] = (service.summarize(workspace, answer),
+                                           service.follow_up_questions(workspace, answer))
+                except WorkbenchError as exc:
+                    show_error(exc)
+            if state.get("sql_extras"):
+                summary, follow_ups = state["sql_extras"]
+                st.markdown(summary)
+                for index, question in enumerate(follow_ups):
+                    st.button(question, key=f"sql_follow_up_{index}", on_click=ask_closest, args=(question,))
+
+with schema_tab:
+    if connection is not None:
+        refresh = st.button("Refresh schema", key="sql_schema_refresh")
+        try:
+            schema = service.schema(workspace, connection, refresh=refresh)
+        except WorkbenchError as exc:
+            show_error(exc)
+        else:
+            st.caption(f"{len(schema.tables)} tables and views" + (" (first ones only)" if schema.truncated else ""))
+            for table in schema.tables:
+                count = "?" if table.row_count is None else f"{table.row_count:,}"
+                with st.expander(f"{table.name} · {count} rows" + (" · view" if table.kind == "view" else "")):
+                    keys = {c: f"→ {fk.referred_table}.{r}" for fk in table.foreign_keys
+                            for c, r in zip(fk.columns, fk.referred_columns)}
+                    st.dataframe([{"column": c.name, "type": c.type, "key": ("PK " if c.primary_key else "") + keys.get(c.name, ""),
+                                   "nullable": c.nullable, "values": ", ".join(c.values)} for c in table.columns],
+                                 hide_index=True, width="stretch")
+                    if table.note:
+                        st.caption(table.note)
+
+with training_tab:
+    if connection is not None:
+        if st.button("Train the schema (one DDL item per table)", key="sql_train_schema"):
+            try:
+                st.success(f"Trained {len(service.train_schema(workspace, connection))} tables.")
+            except WorkbenchError as exc:
+                show_error(exc)
+        with st.form("sql_doc_form", clear_on_submit=True):
+            note = st.text_area("Documentation note", key="sql_doc_note",
+                                placeholder="e.g. A late delivery is delivered_date > promised_date.")
+            if st.form_submit_button("Add note"):
+                try:
+                    service.add_documentation(workspace, note, connection=connection)
+                    st.success("Note added.")
+                except WorkbenchError as exc:
+                    show_error(exc)
+        with st.form("sql_pair_form"):
+            question = st.text_input("Question", key="sql_pair_question",
+                                     placeholder="e.g. How many orders came from Chennai this week?")
+            sql_text = st.text_area("SQL", key="sql_pair_sql", placeholder="SELECT COUNT(*) FROM orders ... WHERE c.city = :city")
+            parameters = st.text_area("Parameters (one per line)", key="sql_pair_params",
+                                      placeholder="city: customers.city\nperiod: dates | default: all time\nlimit: number | default: 10",
+                                      help="A value of a column, a period bound to :start and :end, or a number.")
+            if st.form_submit_button("Add question/SQL pair"):
+                try:
+                    service.add_question_sql(workspace, question, sql_text, parameters=parameters, connection=connection)
+                    st.success("Question/SQL pair added.")
+                except WorkbenchError as exc:
+                    show_error(exc)
+        items = service.training_items(workspace, connection)
+        st.subheader(f"Training data ({len(items)})")
+        labels = {"ddl": "Table", "documentation": "Note", "question_sql": "Question"}
+        for item in items:
+            col_text, col_remove = st.columns([6, 1])
+            title = item.question or item.content.splitlines()[0][:120]
+            with col_text.expander(f"{labels[item.kind]}: {title}"):
+                st.code(item.content, language="sql" if item.kind != "documentation" else None)
+                for parameter in item.parameters:
+                    st.caption(parameter.describe())
+            if col_remove.button("Remove", key=f"sql_remove_{item.id}"):
+                try:
+                    service.remove_training_item(workspace, item.id, connection=connection)
+                except WorkbenchError as exc:
+                    show_error(exc)
+                else:
+                    st.rerun()
+
+with history_tab:
+    entries = service.history(workspace)
+    if not entries:
+        st.info("No queries yet.")
+    else:
+        st.dataframe([{"when": e.created_at.replace("T", " ")[:19], "source": e.source, "question": e.question,
+                       "sql": e.sql, "rows": e.row_count, "error": e.error,
+                       "feedback": {1: "👍", -1: "👎"}.get(e.feedback, "")} for e in entries],
+                     hide_index=True, width="stretch")
+
+with connections_tab:
+    if state.get("sql_conn_notice"):
+        st.success(state.pop("sql_conn_notice"))
+    if connections:
+        st.dataframe([{"name": c.name, "url": c.url, "engine": c.dialect, "default": c.is_default} for c in connections],
+                     hide_index=True, width="stretch")
+    if connection is not None:
+        col_test, col_default, col_remove = st.columns(3)
+        if col_test.button(f"Test {connection.name}", key="sql_conn_test"):
+            try:
+                st.success(service.test_connection(workspace, connection))
+            except WorkbenchError as exc:
+                show_error(exc)
+        if col_default.button("Make default", key="sql_conn_default", disabled=connection.is_default):
+            try:
+                service.set_default_connection(workspace, connection)
+            except WorkbenchError as exc:
+                show_error(exc)
+            else:
+                st.rerun()
+        if col_remove.button(f"Remove {connection.name}", key="sql_conn_remove"):
+            state["sql_confirm_remove"] = connection.id
+        if state.get("sql_confirm_remove") == connection.id:
+            st.warning(f"Remove **{connection.name}** with its training data? Query history stays.")
+            if st.button("Yes, remove", type="primary", key="sql_conn_remove_yes"):
+                try:
+                    service.remove_connection(workspace, connection)
+                except WorkbenchError as exc:
+                    show_error(exc)
+                else:
+                    state.pop("sql_confirm_remove", None)
+                    state["sql_conn_notice"] = f"Removed {connection.name}."
+                    st.rerun()
+    with st.form("sql_add_connection", clear_on_submit=True):
+        st.markdown("**Add a connection** (tested before it is saved)")
+        new_name = st.text_input("Name", key="sql_conn_name", placeholder="e.g. sales")
+        new_url = st.text_input("SQLAlchemy URL", key="sql_conn_url",
+                                placeholder="postgresql+psycopg://analyst@db:5432/sales · mysql+pymysql://... · sqlite:////path/file.db")
+        new_password = st.text_input("Password", key="sql_conn_password", type="password",
+                                     help="Stored apart from the URL in a file only you can read; never shown again.")
+        make_default = st.checkbox("Make it the default", key="sql_conn_make_default")
+        if st.form_submit_button("Test and save"):
+            try:
+                saved = service.add_connection(workspace, new_name, new_url, password=new_password or None,
+                                               make_default=make_default)
+            except WorkbenchError as exc:
+                show_error(exc)
+            else:
+                state["sql_conn_notice"] = f"Connected and saved {saved.name} ({saved.url})."
+                st.rerun()
