@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core.metadata import MetadataStore, chunks, index_state
+from core.metadata import MetadataStore, chunks, documents, index_state
 
 # bm25s logs progress bars and info lines we do not want in the CLI's stderr or the app log.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -111,7 +111,8 @@ class KeywordIndex:
     def _rebuild(self, workspace: str, generation: int) -> _Loaded:
         with self.metadata.connect() as conn:
             rows = conn.execute(
-                select(chunks.c.id, chunks.c.heading, chunks.c.text)
+                select(chunks.c.id, chunks.c.heading, chunks.c.text, documents.c.title)
+                .join(documents, documents.c.id == chunks.c.document_id)
                 .where(chunks.c.workspace == workspace)
                 .order_by(chunks.c.id)
             ).all()
@@ -120,8 +121,9 @@ class KeywordIndex:
         if rows:
             import bm25s
 
-            # Headings are indexed with the text: a query naming a section should find it.
-            corpus = [f"{row.heading}\n{row.text}" if row.heading else row.text for row in rows]
+            # The document title and headings are indexed with the text: a query naming a
+            # document ("the delivery policy") or a section should find it.
+            corpus = [f"{row.title}\n{row.heading}\n{row.text}" for row in rows]
             tokens = bm25s.tokenize(corpus, stopwords="en", show_progress=False)
             retriever = bm25s.BM25()
             retriever.index(tokens, show_progress=False)

@@ -142,20 +142,25 @@ query_history = Table(
 conversations = Table(
     "conversations",
     metadata_schema,
-    Column("id", String(64), primary_key=True),
+    Column("id", String(36), primary_key=True),
     Column("workspace", String(64), nullable=False, index=True),
+    # The id callers use (a Streamlit session, a bridge's sender); unique only within a workspace,
+    # so the same id from two workspaces is two conversations.
+    Column("external_id", String(128), nullable=False),
     Column("user_id", String(128), nullable=False, default=""),
     Column("title", Text, nullable=False, default=""),
     Column("summary", Text, nullable=False, default=""),
     Column("created_at", String(32), nullable=False),
     Column("updated_at", String(32), nullable=False),
+    UniqueConstraint("workspace", "external_id", name="uq_conversation_external_id"),
 )
 
 chat_messages = Table(
     "chat_messages",
     metadata_schema,
     Column("id", String(36), primary_key=True),
-    Column("conversation_id", String(64), ForeignKey("conversations.id"), nullable=False, index=True),
+    Column("conversation_id", String(36), ForeignKey("conversations.id"), nullable=False, index=True),
+    Column("seq", Integer, nullable=False),  # order within the conversation
     Column("role", String(16), nullable=False),
     Column("content", Text, nullable=False),
     Column("sources", Text, nullable=False, default="[]"),  # JSON

@@ -108,3 +108,4 @@ class Answer:
     mode: str  # "generated" | "evidence"
     sources: tuple[Source, ...] = ()
     notice: str = ""
+    message_id: str = ""  # set when the answer was stored in a conversation (for feedback)

@@ -6,6 +6,7 @@ documents; vector results for anything else (a crash's leftovers) are dropped he
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -13,11 +14,13 @@ from typing import Sequence
 
 from sqlalchemy import select
 
-from core.errors import InvalidInput
+from core.errors import InvalidInput, WorkbenchError
 from core.ingest.pipeline import CHUNK_PURPOSE
 from core.keyword import KeywordIndex
 from core.metadata import MetadataStore, chunks, documents
 from core.records import Chunk, Hit
+
+logger = logging.getLogger(__name__)
 
 MODES = ("hybrid", "vector", "keyword")
 RRF_K = 60  # the usual constant from Cormack et al.; damps the weight of top ranks
@@ -51,11 +54,12 @@ class SearchFilters:
 
 
 class Retriever:
-    def __init__(self, metadata: MetadataStore, embedder, vectors, keyword: KeywordIndex):
+    def __init__(self, metadata: MetadataStore, embedder, vectors, keyword: KeywordIndex, graph=None):
         self.metadata = metadata
         self.embedder = embedder
         self.vectors = vectors
         self.keyword = keyword
+        self.graph = graph  # anything with ranked_chunks(workspace, question, k); fused in hybrid mode
 
     def search(self, workspace: str, query: str, *, k: int = 5, mode: str = "hybrid",
                filters: SearchFilters | None = None, min_similarity: float | None = None) -> list[Hit]:
@@ -79,8 +83,31 @@ class Retriever:
         elif mode == "keyword":
             ranked = keyword_ranked
         else:
-            ranked = reciprocal_rank_fusion([vector_ranked, keyword_ranked])
+            named = self._named_documents(workspace, query)
+            by_title = [pair for pair in (keyword_ranked + vector_ranked) if pair[0].split(":", 1)[0] in named]
+            ranked = reciprocal_rank_fusion([vector_ranked, keyword_ranked, self._graph(workspace, query, pool, filters),
+                                             _unique(by_title)])
         return self._resolve(workspace, ranked, mode)[:k]
+
+    def _named_documents(self, workspace: str, query: str) -> set[str]:
+        """Documents the query names by title ("what does the delivery policy say...").
+
+        A question that names a document should find that document first, even when other
+        documents (emails quoting the policy, say) are closer in wording.
+        """
+        words = set(_content_words(query))
+        if len(words) < 2:
+            return set()
+        with self.metadata.connect() as conn:
+            rows = conn.execute(select(documents.c.id, documents.c.title).where(
+                documents.c.workspace == workspace, documents.c.status == "indexed")).all()
+        named = set()
+        for row in rows:
+            title = set(_content_words(row.title))
+            shared = title & words
+            if len(shared) >= 2 and len(shared) * 2 >= len(title):
+                named.add(row.id)
+        return named
 
     def _vector(self, workspace, query, pool, filters, min_similarity) -> list[tuple[str, float]]:
         vector = self.embedder.embed_query(query)
@@ -98,6 +125,20 @@ class Retriever:
             allowed = self._documents_matching(workspace, filters)
             hits = [h for h in hits if h.chunk_id.split(":", 1)[0] in allowed]
         return [(h.chunk_id, h.score) for h in hits[:pool]]
+
+    def _graph(self, workspace, query, pool, filters) -> list[tuple[str, float]]:
+        if self.graph is None:
+            return []
+        try:
+            ranked = self.graph.ranked_chunks(workspace, query, pool)
+        except WorkbenchError as exc:
+            # An unreachable graph must not take document search down with it.
+            logger.warning("graph expansion skipped: %s", exc)
+            return []
+        if filters.active:
+            allowed = self._documents_matching(workspace, filters)
+            ranked = [(i, s) for i, s in ranked if i.split(":", 1)[0] in allowed]
+        return ranked
 
     def _documents_matching(self, workspace: str, filters: SearchFilters) -> set[str]:
         import json
@@ -144,6 +185,20 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[tuple[str, float]]]) -> l
         for rank, (item, _score) in enumerate(ranking, start=1):
             scores[item] = scores.get(item, 0.0) + 1.0 / (RRF_K + rank)
     return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
+TITLE_STOP_WORDS = frozenset("the and for with from what does say about this that which how are was were our your".split())
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z0-9]{3,}", text.lower()) if w not in TITLE_STOP_WORDS]
+
+
+def _unique(ranked: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
+    seen: dict[str, float] = {}
+    for item, score in ranked:
+        seen.setdefault(item, score)
+    return list(seen.items())
 
 
 def chunk_from_row(row) -> Chunk:

@@ -93,14 +93,17 @@ class Workbench:
         return self.service("ingestion", build)
 
     def document_indexers(self) -> list:
-        """Stores that index documents besides Chroma and the keyword corpus."""
-        return []
+        """Stores that index documents besides Chroma and the keyword corpus: the knowledge graph."""
+        from core.graph.indexer import graph_indexer_for
+
+        return [graph_indexer_for(self)]
 
     @property
     def retriever(self):
         from core.retrieval import Retriever
 
-        return self.service("retriever", lambda: Retriever(self.metadata, self.embedder, self.vectors, self.keyword))
+        return self.service("retriever", lambda: Retriever(self.metadata, self.embedder, self.vectors, self.keyword,
+                                                           graph=self.graph_retriever))
 
     @property
     def sql(self):
@@ -114,7 +117,7 @@ class Workbench:
         """Entities and facts for a question (graph-aware retrieval)."""
         from core.graph.retrieval import GraphRetriever
 
-        return self.service("graph_retriever", lambda: GraphRetriever(self.graph, self.entity_extractor))
+        return self.service("graph_retriever", lambda: GraphRetriever(self.graph, self.entity_extractor, metadata=self.metadata))
 
     @property
     def entity_extractor(self):

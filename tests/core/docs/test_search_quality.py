@@ -39,3 +39,12 @@ def test_hits_carry_citations_with_pages_and_headings(demo_workspace):
     assert pdf_hits and all(h.chunk.page is not None and "p. " in h.citation for h in pdf_hits)
     policy = demo_workspace.search("what counts as a late delivery", k=1, mode="hybrid")[0]
     assert policy.chunk.heading_path and "late delivery" in " ".join(policy.chunk.heading_path).lower()
+
+
+def test_a_question_naming_a_document_finds_that_document_first(demo_workspace):
+    for question, expected in [
+        ("What does the delivery policy say about compensation for late deliveries?", "delivery-policy.md"),
+        ("What does the returns policy say about damaged items?", "returns-policy.html"),
+    ]:
+        top = demo_workspace.search(question, k=1, mode="hybrid")[0]
+        assert demo_workspace.document(top.chunk.document_id).filename == expected, question

@@ -1,0 +1,1 @@
+"""The assistant: one chat over documents, graph and database, with numbered sources."""
