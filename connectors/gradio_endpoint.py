@@ -1,0 +1,156 @@
+"""The assistant behind a Gradio chat link and HTTP API: `python -m connectors.gradio_endpoint`.
+
+The same workbench assistant as the Streamlit Chat page (no second implementation). API:
+`/chat` takes (message, conversation_id, workspace) and streams the answer; its final value
+is Markdown with a numbered Sources section. Each conversation id keeps its own memory.
+
+It refuses to start with a public share link or on a non-loopback address unless
+authentication is configured (AW_ENDPOINT_USERS and/or AW_ENDPOINT_TOKENS).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import sys
+import uuid
+from typing import Iterator
+
+import gradio as gr
+
+from connectors.channels.guards import SenderRateLimiter
+from core.errors import ConfigError, WorkbenchError
+from core.records import Answer
+from core.settings import EndpointSettings, Settings
+
+logger = logging.getLogger(__name__)
+
+
+def check_exposure(endpoint: EndpointSettings) -> None:
+    """Refuse configurations that would put an unauthenticated assistant on the network."""
+    if endpoint.has_auth:
+        return
+    if endpoint.share:
+        raise ConfigError("Refusing to create a public share link without authentication: set AW_ENDPOINT_USERS or AW_ENDPOINT_TOKENS.")
+    if not endpoint.is_loopback:
+        raise ConfigError(f"Refusing to listen on {endpoint.host} without authentication: set AW_ENDPOINT_USERS or "
+                          "AW_ENDPOINT_TOKENS, or bind to 127.0.0.1.")
+
+
+def format_reply(answer: Answer) -> str:
+    """The answer as Markdown with its notice and numbered sources, for the web chat and bridges."""
+    parts = []
+    if answer.notice:
+        parts.append(f"_{answer.notice}_")
+    parts.append(answer.text)
+    if answer.sources:
+        parts.append("**Sources**\n" + "\n".join(f"[{s.index}] {s.title}" for s in answer.sources))
+    return "\n\n".join(parts)
+
+
+class ChatEndpoint:
+    """The function Gradio calls, with the access rules around the assistant."""
+
+    def __init__(self, workbench, endpoint: EndpointSettings):
+        self.workbench = workbench
+        self.endpoint = endpoint
+        self.limiter = SenderRateLimiter(endpoint.rate_limit_per_minute)
+
+    def _token_ok(self, request: gr.Request | None) -> bool:
+        if not self.endpoint.tokens:
+            return True
+        header = ""
+        if request is not None:
+            header = request.headers.get("authorization", "") or ""
+        given = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        # A logged-in web user (Gradio auth) passes; API callers must bring a token.
+        if request is not None and getattr(request, "username", None) and self.endpoint.users:
+            return True
+        return any(hmac.compare_digest(given, token) for token in self.endpoint.tokens)
+
+    def _workspace(self, requested: str) -> str:
+        requested = (requested or "").strip()
+        if not requested or requested == self.workbench.settings.default_workspace:
+            return self.workbench.settings.default_workspace
+        if requested not in self.endpoint.workspaces:
+            raise gr.Error(f"Workspace {requested!r} is not open to the API; ask an administrator to add it to AW_ENDPOINT_WORKSPACES.")
+        return requested
+
+    def respond(self, message: str, history: list, conversation_id: str = "", workspace: str = "",
+                request: gr.Request | None = None) -> Iterator[str]:
+        if not self._token_ok(request):
+            raise gr.Error("Not authorised: send a valid API token as 'Authorization: Bearer TOKEN'.")
+        message = (message or "").strip()
+        if not message:
+            raise gr.Error("Send a question.")
+        if len(message) > self.endpoint.max_message_chars:
+            raise gr.Error(f"That message is {len(message)} characters long; the limit is {self.endpoint.max_message_chars}. Please shorten it.")
+        conversation = (conversation_id or "").strip() or _session_conversation(request)
+        name = self._workspace(workspace)
+        if self.limiter.admit(f"{name}/{conversation}") != "ok":
+            raise gr.Error(f"Too many messages: at most {self.endpoint.rate_limit_per_minute} per minute. Please wait a moment.")
+        text = ""
+        try:
+            for item in self.workbench.assistant.ask_stream(name, message, conversation_id=conversation, user_id=f"gradio:{conversation}"):
+                if isinstance(item, Answer):
+                    yield format_reply(item)
+                else:
+                    text += item
+                    yield text
+        except WorkbenchError as exc:
+            raise gr.Error(str(exc)) from None
+
+
+def _session_conversation(request: gr.Request | None) -> str:
+    # Web chat users without an explicit id keep memory per browser session.
+    session = getattr(request, "session_hash", None) if request is not None else None
+    return f"web-{session or uuid.uuid4()}"
+
+
+def build_app(workbench, endpoint: EndpointSettings) -> gr.ChatInterface:
+    handler = ChatEndpoint(workbench, endpoint)
+    return gr.ChatInterface(
+        fn=handler.respond,
+        additional_inputs=[
+            gr.Textbox(label="Conversation id", value="", info="Optional: reuse it to keep the conversation's memory."),
+            gr.Textbox(label="Workspace", value="", info="Optional: only workspaces the administrator opened to the API."),
+        ],
+        title="Analyst Workbench assistant",
+        description="Answers from the workspace's documents, knowledge graph and database, with numbered sources.",
+        api_name="chat",
+        concurrency_limit=endpoint.concurrency,
+        flagging_mode="never",
+    )
+
+
+def launch(settings: Settings, workbench=None, *, prevent_thread_lock: bool = False):
+    """Check the exposure rules, build the app and start it. Returns the Blocks (for tests)."""
+    endpoint = settings.endpoint
+    check_exposure(endpoint)
+    if workbench is None:
+        from core.workbench import build_workbench
+
+        workbench = build_workbench(settings)
+    app = build_app(workbench, endpoint)
+    app.queue(default_concurrency_limit=endpoint.concurrency, max_size=endpoint.concurrency * 16)
+    app.launch(
+        server_name=endpoint.host, server_port=endpoint.port, share=endpoint.share,
+        auth=list(endpoint.users) or None, prevent_thread_lock=prevent_thread_lock, show_error=True, quiet=True,
+    )
+    return app
+
+
+def main() -> int:
+    try:
+        settings = Settings.from_env()
+        check_exposure(settings.endpoint)
+    except WorkbenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"Serving the assistant on http://{settings.endpoint.host}:{settings.endpoint.port} (API: /chat)")
+    launch(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""The Gradio endpoint launched on 127.0.0.1 and called with gradio_client, as bridges do."""
+
+from __future__ import annotations
+
+import socket
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from core.errors import ConfigError
+from core.ingest.pipeline import Upload
+from core.settings import Settings
+from core.workbench import build_workbench
+from tests.conftest import clean_env
+
+RETURNS = b"# Returns policy\n\n## Damaged items\n\nDamaged items are refunded in full within 7 days of delivery.\n"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def endpoint_settings(tmp_path, **env) -> Settings:
+    return Settings.from_env(clean_env(), AW_DATA_DIR=str(tmp_path / "data"), AW_ENDPOINT_PORT=str(free_port()), **env)
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory, embedder):
+    from connectors.gradio_endpoint import launch
+
+    tmp = tmp_path_factory.mktemp("endpoint")
+    settings = endpoint_settings(tmp, AW_ENDPOINT_TOKENS="bridge-token-123", AW_ENDPOINT_RATE_LIMIT="100",
+                                 AW_ENDPOINT_CONCURRENCY="4")
+    workbench = build_workbench(settings, embedder=embedder)
+    workbench.workspace().ingest([Upload("returns.md", RETURNS)])
+    app = launch(settings, workbench, prevent_thread_lock=True)
+    yield f"http://127.0.0.1:{settings.endpoint.port}/", workbench
+    app.close()
+    workbench.close()
+
+
+def client(url, *, token=None, auth=None):
+    from gradio_client import Client
+
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    return Client(url, auth=auth, headers=headers, verbose=False)
+
+
+def test_api_answers_with_sources_for_a_token_holder(running):
+    url, _ = running
+    reply = client(url, token="bridge-token-123").predict("refund for damaged items", "conv-a", "", api_name="/chat")
+    assert "Damaged items are refunded in full" in reply
+    assert "**Sources**" in reply and "[1] Returns policy" in reply
+    assert "Generation is off" in reply
+
+
+def test_requests_without_a_valid_token_are_refused(running):
+    url, _ = running
+    with pytest.raises(Exception, match="Not authorised"):
+        client(url).predict("refund", "conv-x", "", api_name="/chat")
+    with pytest.raises(Exception, match="Not authorised"):
+        client(url, token="wrong").predict("refund", "conv-x", "", api_name="/chat")
+
+
+def test_web_logins_are_required_when_users_are_configured(tmp_path, embedder):
+    from connectors.gradio_endpoint import launch
+
+    settings = endpoint_settings(tmp_path, AW_ENDPOINT_USERS="analyst:pw-1")
+    workbench = build_workbench(settings, embedder=embedder)
+    workbench.workspace().ingest([Upload("returns.md", RETURNS)])
+    app = launch(settings, workbench, prevent_thread_lock=True)
+    url = f"http://127.0.0.1:{settings.endpoint.port}/"
+    try:
+        with pytest.raises(Exception):
+            client(url).predict("refund", "conv-x", "", api_name="/chat")
+        with pytest.raises(Exception):
+            client(url, auth=("analyst", "wrong")).predict("refund", "conv-x", "", api_name="/chat")
+        reply = client(url, auth=("analyst", "pw-1")).predict("refund for damaged items", "conv-y", "", api_name="/chat")
+        assert "refunded in full" in reply
+    finally:
+        app.close()
+        workbench.close()
+
+
+def test_twenty_concurrent_calls_all_succeed(running):
+    url, _ = running
+
+    def ask(i):
+        return client(url, token="bridge-token-123").predict("refund for damaged items", f"load-{i}", "", api_name="/chat")
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        replies = list(pool.map(ask, range(20)))
+    assert len(replies) == 20 and all("refunded in full" in r for r in replies)
+
+
+def test_memory_is_kept_per_conversation_and_not_shared(running):
+    url, workbench = running
+    c = client(url, token="bridge-token-123")
+    c.predict("refund for damaged items", "alice", "", api_name="/chat")
+    c.predict("and within how many days?", "alice", "", api_name="/chat")
+    c.predict("returns policy", "bob", "", api_name="/chat")
+    store = workbench.assistant.conversations
+    alice = [m.content for m in store.messages("default", "alice") if m.role == "user"]
+    bob = [m.content for m in store.messages("default", "bob") if m.role == "user"]
+    assert alice == ["refund for damaged items", "and within how many days?"]
+    assert bob == ["returns policy"]
+
+
+def test_other_workspaces_need_to_be_opened_to_the_api(running):
+    url, _ = running
+    with pytest.raises(Exception, match="not open to the API"):
+        client(url, token="bridge-token-123").predict("refund", "conv-w", "secret-team", api_name="/chat")
+
+
+def test_overlong_messages_get_a_clear_reply(running):
+    url, _ = running
+    with pytest.raises(Exception, match="the limit is 2000"):
+        client(url, token="bridge-token-123").predict("x" * 2500, "conv-long", "", api_name="/chat")
+
+
+@pytest.mark.parametrize("env", [{"AW_ENDPOINT_SHARE": "true"}, {"AW_ENDPOINT_HOST": "0.0.0.0"}])
+def test_refuses_to_start_exposed_without_auth(tmp_path, env):
+    from connectors.gradio_endpoint import launch
+
+    with pytest.raises(ConfigError, match="Refusing"):
+        launch(endpoint_settings(tmp_path, **env), workbench=object(), prevent_thread_lock=True)
+
+
+def test_rate_limit_per_conversation(tmp_path, embedder):
+    from connectors.gradio_endpoint import ChatEndpoint
+
+    settings = endpoint_settings(tmp_path, AW_ENDPOINT_RATE_LIMIT="2")
+    workbench = build_workbench(settings, embedder=embedder)
+    workbench.workspace().ingest([Upload("returns.md", RETURNS)])
+    handler = ChatEndpoint(workbench, settings.endpoint)
+    for _ in range(2):
+        assert list(handler.respond("refund", [], "same-sender"))
+    import gradio as gr
+
+    with pytest.raises(gr.Error, match="Too many messages"):
+        list(handler.respond("refund", [], "same-sender"))
+    assert list(handler.respond("refund", [], "other-sender"))
+    workbench.close()
