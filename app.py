@@ -12,7 +12,9 @@ st.set_page_config(page_title="Analyst Workbench", page_icon=":material/analytic
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/documents.py", title="Documents", icon=":material/description:"),
+    st.Page("pages/knowledge_graph.py", title="Knowledge Graph", icon=":material/hub:"),
     st.Page("pages/ask_database.py", title="Ask the Database", icon=":material/database:"),
+    st.Page("pages/chat.py", title="Chat", icon=":material/chat:"),
     st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
 ]
 

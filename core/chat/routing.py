@@ -69,11 +69,13 @@ def route_by_rules(question: str, signals: Signals) -> Route:
             reasons.append("asks for a count, total, ranking or list")
         if signals.database_values and (AGGREGATION.search(question) or LISTING.search(question)):
             reasons.append("names database values: " + ", ".join(signals.database_values[:5]))
-    graph = bool(signals.graph_entities)
+    # A bare number question is answered by the database alone; anything else also gets
+    # passages, and graph facts about the entities it names.
+    number_only = database and bool(PURE_NUMBER.search(question)) and not DOCUMENT_WORDS.search(question)
+    graph = bool(signals.graph_entities) and not number_only
     if graph:
         reasons.append("names known entities: " + ", ".join(signals.graph_entities[:5]))
-    # A bare number question is answered by the database alone; anything else also gets passages.
-    documents = not (database and PURE_NUMBER.search(question) and not DOCUMENT_WORDS.search(question))
+    documents = not number_only
     if documents and not (database or graph):
         reasons.append("searches the documents")
     elif documents:

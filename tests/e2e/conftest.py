@@ -1,0 +1,92 @@
+"""Browser tests: `streamlit run app.py` on 127.0.0.1 with the demo loaded, driven by Playwright in
+Debian's headless Chromium. Screenshots of every step go to a folder the session prints."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, clean_env
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir():
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True)
+    print(f"\nbrowser screenshots: {SCREENSHOTS}")
+    return SCREENSHOTS
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """The app on a fresh data dir with the demo generated and loaded, as `make run` leaves it."""
+    data = tmp_path_factory.mktemp("e2e") / "data"
+    env = clean_env() | {"AW_DATA_DIR": str(data)}
+    load = subprocess.run([sys.executable, "-m", "core.demo", "--today", dt.date.today().isoformat(), "--load"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert load.returncode == 0, load.stderr[-2000:]
+    port = free_port()
+    log = open(data.parent / "streamlit.log", "wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/_stcore/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    else:
+        server.kill()
+        pytest.fail("streamlit did not start within 90 s: " + (data.parent / "streamlit.log").read_text()[-2000:])
+    yield url
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed (make test installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()
