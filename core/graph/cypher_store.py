@@ -8,6 +8,8 @@ List manipulation (evidence, aliases) is done in Python for the same reason.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from typing import Any, Callable, Iterable, Protocol, TypeVar
 
 from core.errors import InvalidInput, NotFound
@@ -60,6 +62,11 @@ class CypherGraphStore:
 
     def __init__(self, session: CypherSession) -> None:
         self._session = session
+
+    def batch(self):
+        """Keep the store open across several calls (a context manager); cheap reads in a row."""
+        hold = getattr(self._session, "hold", None)
+        return hold() if hold is not None else nullcontext()
 
     # -- writes -------------------------------------------------------------------------
 

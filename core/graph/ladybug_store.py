@@ -67,6 +67,10 @@ class LadybugSession:
     def describe(self) -> str:
         return f"LadybugDB (embedded) at {self._path}"
 
+    def hold(self):
+        """Keep the database open for the calls made inside this context (one open, not one per query)."""
+        return self._opened()
+
     @contextmanager
     def _opened(self):
         with self._lock:

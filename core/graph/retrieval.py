@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import math
 import re
 import threading
@@ -100,6 +102,17 @@ class LinkedRow:
     ref: DbRef
 
 
+def _one_opening(method):
+    """Run a retrieval method with the store held open: its many small reads share one opening."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self.store.batch():
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class GraphRetriever:
     """Reads the graph for questions. ``metadata`` (the MetadataStore) supplies document titles."""
 
@@ -112,6 +125,7 @@ class GraphRetriever:
 
     # -- entities -----------------------------------------------------------------------
 
+    @_one_opening
     def entities_in(self, workspace: str, question: str, *, limit: int = 8) -> list[GraphNode]:
         """The graph entities a question names, surest first."""
         return [match.node for match in self.match_entities(workspace, question, limit=limit)]
@@ -146,6 +160,7 @@ class GraphRetriever:
         matches = [m for node in candidates.values() if (m := _best_match(node, words)) is not None]
         return _without_overlaps(matches)
 
+    @_one_opening
     def resolve_names(self, workspace: str, names: Iterable[str]) -> list[GraphNode]:
         """Entities for names given by a caller (e.g. a query result's values): the same key, else a close name."""
         found: dict[str, GraphNode] = {}
@@ -162,6 +177,7 @@ class GraphRetriever:
 
     # -- facts --------------------------------------------------------------------------
 
+    @_one_opening
     def evidence(self, workspace: str, question: str, *, extra_names: Sequence[str] = (), limit: int = 6) -> GraphEvidence:
         """Facts about the question's entities (and ``extra_names``), one and two hops out, ranked and cited."""
         seeds: dict[str, tuple[GraphNode, float]] = {}
@@ -195,6 +211,7 @@ class GraphRetriever:
         cited = self._cite_all(workspace, chosen)
         return GraphEvidence(tuple(node for node, _ in seeds.values()), cited)
 
+    @_one_opening
     def entity_details(self, workspace: str, key: str, *, facts: int = 10, passages: int = 5) -> EntityDetails:
         """An entity, its strongest facts with their passages, and the passages that mention it."""
         node = self.store.entity(workspace, key)
@@ -205,6 +222,7 @@ class GraphRetriever:
                       for r in rows)
         return EntityDetails(node, cited, found)
 
+    @_one_opening
     def linked_rows(self, workspace: str, document_id: str) -> list[LinkedRow]:
         """The database rows a document leads to: its entities' links (a complaint -> the customer's row)."""
         rows = []
@@ -216,6 +234,7 @@ class GraphRetriever:
 
     # -- chunks for fusion --------------------------------------------------------------
 
+    @_one_opening
     def ranked_chunks(self, workspace: str, question: str, k: int) -> list[tuple[str, float]]:
         """Up to ``k`` chunk ids that mention the question's entities (then their neighbours), best first.
 

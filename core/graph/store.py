@@ -183,6 +183,10 @@ class GraphStore(Protocol):
     ) -> None:
         """Link an entity to the database row whose ``column`` holds its name."""
 
+    def batch(self):
+        """A context manager that keeps the store open across the calls made inside it."""
+        ...
+
     def clear_workspace(self, workspace: str) -> None:
         """Delete everything in a workspace."""
 
