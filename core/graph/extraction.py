@@ -205,7 +205,8 @@ class EntityExtractor:
             etype = norm.SPACY_LABELS.get(ent.label_)
             if etype is None or taken.intersection(range(ent.start, ent.end)):
                 continue
-            surface = norm.clean_surface(ent.text)
+            surface = norm.clean_surface(norm.first_line(ent.text))
+            etype = norm.corrected_type(surface, etype)
             key = norm.entity_key(surface)
             if not key or not norm.is_plausible(surface, etype):
                 continue

@@ -80,6 +80,26 @@ def entity_key(name: str) -> str:
     return " ".join(tokens)
 
 
+# Words that open lines of emails, transcripts and forms; spaCy often takes them for names.
+_HEADER_WORDS = frozenset({
+    "subject", "from", "to", "cc", "date", "re", "fwd", "complaint", "order", "agent", "customer", "dear", "hello",
+    "hi", "regards", "thanks", "thank", "reference", "ref", "note", "summary", "total", "status",
+})
+
+
+def first_line(text: str) -> str:
+    """A mention cut at its first line break: NER spans that run into the next line ("Farhan\nComplaint")."""
+    stripped = text.strip()
+    return stripped.split("\n", 1)[0] if "\n" in stripped else text
+
+
+def corrected_type(surface: str, entity_type: str) -> str:
+    """Amounts with a currency ("INR 540.00") are MONEY whatever label the model gave them."""
+    if entity_type != MONEY and any(ch.isdigit() for ch in surface) and _CURRENCY.search(surface):
+        return MONEY
+    return entity_type
+
+
 def is_plausible(surface: str, entity_type: str) -> bool:
     """Reject mentions that are noise for their type (see the rules inline)."""
     if len(surface) < 2 or len(surface) > 80 or len(surface.split()) > 8:
@@ -89,5 +109,7 @@ def is_plausible(surface: str, entity_type: str) -> bool:
         return has_digit  # "Tuesday", "later", "last month" say nothing on their own
     if entity_type == MONEY:
         return has_digit and bool(_CURRENCY.search(surface))
+    if surface.lower() in _HEADER_WORDS:
+        return False
     # a name has a letter and at least one capital ("python" in running text is not a name)
     return any(ch.isalpha() for ch in surface) and any(ch.isupper() for ch in surface)

@@ -203,3 +203,12 @@ def test_extraction_written_to_the_graph_supports_traversal_and_clean_deletion(e
     assert ladybug_store.delete_document("w", "complaint-1")
     stats = ladybug_store.stats("w")
     assert (stats.entities, stats.relations, stats.chunks, stats.mentions) == (0, 0, 0, 0)
+
+
+def test_mentions_stop_at_line_breaks_and_amounts_are_money():
+    from core.graph import normalize as norm
+
+    assert norm.first_line("Farhan\nComplaint reference") == "Farhan"
+    assert norm.corrected_type("INR 540.00", norm.ORG) == norm.MONEY
+    assert norm.corrected_type("Kaveri Retail", norm.ORG) == norm.ORG
+    assert not norm.is_plausible("Subject", norm.ORG)
