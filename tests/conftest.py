@@ -50,3 +50,18 @@ def shared_data() -> Path:
     if not SHARED_DATA.exists():
         pytest.skip(f"shared test data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture
+def app_env(monkeypatch, tmp_path):
+    """For AppTest: no developer AW_* settings, a fresh data dir (tmp_path/"data"), the repo as cwd,
+    and Streamlit's cached workbench dropped before and after."""
+    for key in [k for k in os.environ if k.startswith("AW_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("AW_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(ROOT)
+    import streamlit as st
+
+    st.cache_resource.clear()
+    yield tmp_path
+    st.cache_resource.clear()

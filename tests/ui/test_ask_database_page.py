@@ -4,7 +4,6 @@ schema, history and connections, on the trained demo database."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import sqlite3
 
@@ -15,19 +14,6 @@ from tests.conftest import ROOT
 from tests.core.sql.conftest import CHINOOK_SQLITE
 
 PAGE = "pages/ask_database.py"
-
-
-@pytest.fixture
-def app_env(monkeypatch, tmp_path):
-    for key in [k for k in os.environ if k.startswith("AW_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("AW_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.chdir(ROOT)
-    import streamlit as st
-
-    st.cache_resource.clear()
-    yield tmp_path
-    st.cache_resource.clear()
 
 
 @pytest.fixture

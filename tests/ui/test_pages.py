@@ -6,19 +6,6 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import ROOT
 
 
-@pytest.fixture
-def app_env(monkeypatch, tmp_path):
-    for key in [k for k in __import__("os").environ if k.startswith("AW_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("AW_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.chdir(ROOT)
-    import streamlit as st
-
-    st.cache_resource.clear()
-    yield tmp_path
-    st.cache_resource.clear()
-
-
 def run_page(title: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()

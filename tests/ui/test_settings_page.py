@@ -1,6 +1,5 @@
 """The Settings page: test an Ollama connection, pick a model, save, and see generation turn on."""
 
-import os
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -8,19 +7,6 @@ from streamlit.testing.v1 import AppTest
 from core.settings import Settings
 from tests.conftest import ROOT
 from tests.support.fake_ollama import FakeOllama
-
-
-@pytest.fixture
-def app_env(monkeypatch, tmp_path):
-    for key in [k for k in os.environ if k.startswith("AW_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("AW_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.chdir(ROOT)
-    import streamlit as st
-
-    st.cache_resource.clear()
-    yield tmp_path
-    st.cache_resource.clear()
 
 
 def settings_page() -> AppTest:

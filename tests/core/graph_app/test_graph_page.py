@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import pytest
@@ -16,20 +15,8 @@ PAGE = "pages/knowledge_graph.py"
 
 
 @pytest.fixture
-def app_env(monkeypatch, tmp_path):
-    for key in [k for k in os.environ if k.startswith("AW_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("AW_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.chdir(ROOT)
-    import streamlit as st
-
-    st.cache_resource.clear()
-    yield tmp_path / "data"
-    st.cache_resource.clear()
-
-
-@pytest.fixture
 def ingested_env(app_env, embedder):
+    app_env = app_env / "data"
     """Three demo complaints in the default workspace's graph; the workbench closed before the app opens it."""
     generate_demo_into(app_env)
     wb = graph_workbench(app_env, embedder)
