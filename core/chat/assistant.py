@@ -16,6 +16,7 @@ from typing import Iterator, Sequence
 from core.chat.followups import standalone_question
 from core.chat.memory import ConversationStore
 from core.chat.routing import Route, Signals, route_by_rules, route_with_llm
+from core.chat.summary import KEEP_TURNS, conversation_summary
 from core.chat.sources import distinct_text_values, graph_source, markdown_table, passage_source, renumber, result_sentence, sql_source
 from core.errors import InvalidInput, LLMUnavailable, WorkbenchError
 from core.records import Answer, Source
@@ -74,9 +75,10 @@ class Assistant:
         llm = self.workbench.llm
         generated = llm.available()[0]
         if generated:
+            summary = conversation_summary(self.conversations, llm, workspace, conversation_id, history) if conversation_id else ""
             pieces: list[str] = []
             try:
-                for piece in llm.complete(self._prompt(evidence, history), stream=True):
+                for piece in llm.complete(self._prompt(evidence, history, summary), stream=True):
                     pieces.append(piece)
                     yield piece
             except LLMUnavailable as exc:
@@ -167,12 +169,14 @@ class Assistant:
 
     # ---- generation --------------------------------------------------------------------
 
-    def _prompt(self, evidence: Evidence, history) -> list:
+    def _prompt(self, evidence: Evidence, history, summary: str = "") -> list:
         from core.llm.base import Message
 
         numbered = "\n\n".join(f"[{s.index}] {s.title}\n{s.text}" for s in evidence.sources) or "(no sources found)"
         messages = [Message("system", SYSTEM_PROMPT)]
-        for stored in list(history)[-6:]:
+        if summary:
+            messages.append(Message("system", f"Summary of the earlier conversation: {summary}"))
+        for stored in list(history)[-KEEP_TURNS:]:
             messages.append(Message(stored.role, stored.content[:2000]))
         note = f"\n\nNote: {evidence.sql_note}" if evidence.sql_note else ""
         messages.append(Message("user", f"Sources:\n{numbered}{note}\n\nQuestion: {evidence.standalone}"))

@@ -83,3 +83,35 @@ def test_bad_questions_get_clear_errors(scripted, question):
     workbench, _ = scripted
     with pytest.raises(InvalidInput):
         workbench.assistant.ask("default", question)
+
+
+def test_older_turns_are_summarised_once_and_extended(scripted):
+    workbench, llm = scripted
+    assistant = workbench.assistant
+    for n in range(4):  # 8 stored messages: the first two fall outside the kept window
+        llm.enqueue(route()).enqueue(f"Answer {n} [1].")
+        assistant.ask("default", f"How are damaged items refunded, case {n}?", conversation_id="long")
+    llm.enqueue(route()).enqueue("The analyst asked about refunds for damaged items.").enqueue("Answer 4 [1].")
+    assistant.ask("default", "How are damaged items refunded, case 4?", conversation_id="long")
+    summary_call = llm.calls[-2]
+    assert "Update the summary" in summary_call.prompt and "case 0" in summary_call.prompt
+    answer_messages = llm.calls[-1].messages
+    assert any("Summary of the earlier conversation: The analyst asked about refunds" in m.content for m in answer_messages)
+    stored = json.loads(assistant.conversations.summary("default", "long"))
+    assert stored["covers"] == 2
+
+
+def test_without_an_llm_the_summary_lists_earlier_questions(tmp_path, embedder):
+    from core.chat.memory import ConversationStore
+    from core.chat.summary import conversation_summary
+    from core.llm.no_llm import NoLLM
+
+    workbench = build_workbench(Settings.from_env(clean_env(), AW_DATA_DIR=str(tmp_path)), embedder=embedder)
+    store = ConversationStore(workbench.metadata)
+    store.ensure("default", "c")
+    for n in range(5):
+        store.append("default", "c", "user", f"question {n}")
+        store.append("default", "c", "assistant", f"answer {n}")
+    text = conversation_summary(store, NoLLM(), "default", "c", store.messages("default", "c"))
+    assert text == "Earlier questions: question 0; question 1"
+    workbench.close()
