@@ -26,12 +26,14 @@ def require(path: Path) -> Path:
     return path
 
 
-def fresh_workbench(**prebuilt):
+def fresh_workbench(data_dir: str | None = None, **prebuilt):
+    """A workbench on its own data dir (a new temporary one unless given), printed for reuse."""
     from core.settings import Settings
     from core.workbench import build_workbench
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("AW_")}
-    data_dir = tempfile.mkdtemp(prefix="aw-bench-")
+    data_dir = data_dir or tempfile.mkdtemp(prefix="aw-bench-")
+    print(f"data dir: {data_dir}")
     return build_workbench(Settings.from_env(env, AW_DATA_DIR=data_dir), **prebuilt)
 
 

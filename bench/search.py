@@ -36,15 +36,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--queries", type=int, default=60)
+    parser.add_argument("--data-dir", default="", help="Reuse a data dir already holding the corpus (e.g. one bench/ingest.py --keep left).")
     args = parser.parse_args()
     paths = sorted(require(PEPS).glob("*.rst"))
     if args.limit:
         paths = paths[: args.limit]
-    workbench = fresh_workbench()
+    workbench = fresh_workbench(data_dir=args.data_dir or None)
     workspace = workbench.workspace("bench")
     print(f"machine: {machine()}")
-    print(f"indexing {len(paths)} PEPs (not timed)...")
-    workspace.ingest_paths(paths)
+    if not workspace.documents():
+        print(f"indexing {len(paths)} PEPs (not timed; graph extraction off, as in bench/ingest.py)...")
+        workbench.ingestion.indexers.clear()
+        workspace.ingest_paths(paths)
     chunk_count = sum(d.chunk_count for d in workspace.documents())
     workspace.search("warm up", mode="hybrid")  # builds and persists the keyword index once
     rng = random.Random(1)
