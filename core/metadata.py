@@ -56,6 +56,9 @@ documents = Table(
     Column("status", String(16), nullable=False),
     Column("chunk_settings", String(64), nullable=False, default=""),
     Column("created_at", String(32), nullable=False),
+    # Touched after every chunk batch: an "indexing" row not touched for a while was left by a
+    # crash, while a recent one belongs to an ingestion still running in another process.
+    Column("updated_at", String(32), nullable=False, default=""),
     UniqueConstraint("workspace", "content_hash", name="uq_document_hash"),
 )
 

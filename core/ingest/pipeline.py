@@ -15,6 +15,7 @@ import json
 import logging
 import shutil
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Protocol, Sequence
 
@@ -30,6 +31,8 @@ from core.records import Chunk, Document
 logger = logging.getLogger(__name__)
 
 CHUNK_PURPOSE = "chunks"
+# An "indexing" or "deleting" row untouched for this long was left by a process that died.
+STALE_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ class IngestionPipeline:
         every file would fail the same way, and nothing is written.
         """
         self.vectors.heartbeat()
-        self.repair(workspace)
+        self.repair(workspace, stale_after=STALE_SECONDS)
         results = []
         for index, upload in enumerate(uploads):
             report = _reporter(progress, upload.filename, index, len(uploads))
@@ -105,6 +108,10 @@ class IngestionPipeline:
                 results.append(self._ingest_one(workspace, upload, doc_type, tuple(tags), report))
             except WorkbenchError as exc:
                 results.append(IngestResult(upload.filename, "error", error=str(exc), error_kind=exc.kind))
+            except Exception as exc:  # a store's own error type: still one file's failure, not the batch's
+                logger.exception("ingesting %s failed", upload.filename)
+                results.append(IngestResult(upload.filename, "error", error=f"{upload.filename} could not be indexed: "
+                                            f"{type(exc).__name__}. Nothing of it was kept; try again.", error_kind="error"))
             report("done")
         return results
 
@@ -112,6 +119,8 @@ class IngestionPipeline:
         """Remove a document from every store."""
         if self._document_row(workspace, document_id) is None:
             raise NotFound(f"No document {document_id} in workspace {workspace}.")
+        # Marked first, so that a store failing half-way leaves a row repair() finishes removing.
+        self._set_status(workspace, document_id, "deleting")
         self._discard(workspace, document_id)
 
     def reindex(self, workspace: str, document_id: str, *, chunk_tokens: int, chunk_overlap: int,
@@ -122,30 +131,49 @@ class IngestionPipeline:
         row = self._document_row(workspace, document_id)
         if row is None:
             raise NotFound(f"No document {document_id} in workspace {workspace}.")
-        blocks = self._load_blocks(workspace, document_id)
-        drafts = chunk_blocks(blocks, count_tokens=self.embedder.count_tokens, count_tokens_many=self.embedder.count_tokens_many, target_tokens=chunk_tokens, overlap_tokens=chunk_overlap)
-        document = document_from_row(row)
-        self._remove_index_data(workspace, document_id)
-        with self.metadata.begin() as conn:
-            conn.execute(delete(chunks).where(chunks.c.document_id == document_id))
-            conn.execute(update(documents).where(documents.c.id == document_id).values(status="indexing", chunk_count=0))
-            bump_generation(conn, workspace)
-        report = _reporter(progress, row.filename, 0, 1)
-        try:
-            count = self._index(workspace, document, drafts, f"{chunk_tokens}/{chunk_overlap}", report)
-        except BaseException:
-            self._discard(workspace, document_id)
-            raise
+        count = self._rebuild(workspace, row, chunk_tokens, chunk_overlap, _reporter(progress, row.filename, 0, 1))
         return IngestResult(row.filename, "ingested", document_id, count)
 
-    def repair(self, workspace: str) -> list[str]:
-        """Remove every trace of documents left half-indexed by a crash; returns their ids."""
+    def _rebuild(self, workspace: str, row, chunk_tokens: int, chunk_overlap: int, report) -> int:
+        """Index a document again from its stored blocks. On failure the row stays "indexing"
+        with its files, so the document is never lost: the next repair() retries it."""
+        blocks = self._load_blocks(workspace, row.id)
+        drafts = chunk_blocks(blocks, count_tokens=self.embedder.count_tokens, count_tokens_many=self.embedder.count_tokens_many,
+                              target_tokens=chunk_tokens, overlap_tokens=chunk_overlap)
+        self._set_status(workspace, row.id, "indexing")
+        with self.metadata.begin() as conn:
+            conn.execute(delete(chunks).where(chunks.c.document_id == row.id))
+            conn.execute(update(documents).where(documents.c.id == row.id).values(chunk_count=0))
+            bump_generation(conn, workspace)
+        self._remove_index_data(workspace, row.id)
+        return self._index(workspace, document_from_row(row), drafts, f"{chunk_tokens}/{chunk_overlap}", report)
+
+    def repair(self, workspace: str, *, stale_after: float = 0) -> list[str]:
+        """Finish what interrupted work left: documents being indexed are indexed again from their
+        stored text (or removed when there is none), documents being deleted are removed.
+
+        ``stale_after`` (seconds) leaves alone rows another process touched recently: ingestion
+        calls it with STALE_SECONDS so it never disturbs an upload running elsewhere. Returns the ids.
+        """
+        cutoff = (datetime.now(timezone.utc) - timedelta(seconds=stale_after)).isoformat(timespec="seconds")
         with self.metadata.connect() as conn:
-            stale = [r.id for r in conn.execute(select(documents.c.id).where(documents.c.workspace == workspace, documents.c.status != "indexed"))]
-        for document_id in stale:
-            logger.warning("Removing half-indexed document %s left by an interrupted ingestion", document_id)
-            self._discard(workspace, document_id)
-        return stale
+            rows = conn.execute(select(documents).where(
+                documents.c.workspace == workspace, documents.c.status != "indexed", documents.c.updated_at <= cutoff)).all()
+        for row in rows:
+            blocks = self._files_dir(workspace, row.id) / "blocks.json"
+            if row.status == "indexing" and blocks.exists():
+                logger.warning("Indexing document %s again: an earlier run was interrupted", row.id)
+                tokens, _, overlap = (row.chunk_settings or f"{self.chunk_tokens}/{self.chunk_overlap}").partition("/")
+                self._rebuild(workspace, row, int(tokens), int(overlap), _reporter(None, row.filename, 0, 1))
+            else:
+                logger.warning("Removing document %s left half-written by an interrupted run", row.id)
+                self._discard(workspace, row.id)
+        return [row.id for row in rows]
+
+    def _set_status(self, workspace: str, document_id: str, status: str) -> None:
+        with self.metadata.begin() as conn:
+            conn.execute(update(documents).where(documents.c.workspace == workspace, documents.c.id == document_id)
+                         .values(status=status, updated_at=now_iso()))
 
     # ---- one document ------------------------------------------------------------------
 
@@ -170,8 +198,9 @@ class IngestionPipeline:
             conn.execute(documents.insert().values(
                 id=document.id, workspace=workspace, title=document.title, filename=document.filename,
                 doc_type=document.doc_type, tags=json.dumps(list(tags)), content_hash=content_hash,
-                size_bytes=document.size_bytes, chunk_count=0, status="indexing", chunk_settings="",
-                created_at=document.created_at,
+                size_bytes=document.size_bytes, chunk_count=0, status="indexing",
+                chunk_settings=f"{self.chunk_tokens}/{self.chunk_overlap}", created_at=document.created_at,
+                updated_at=document.created_at,
             ))
         try:
             self._save_files(workspace, document.id, upload, parsed)
@@ -194,6 +223,7 @@ class IngestionPipeline:
                 workspace, CHUNK_PURPOSE, [c.id for c in batch], vectors, [c.text for c in batch],
                 [_vector_metadata(c, document, day) for c in batch],
             )
+            self._touch(document.id)
             report("embed", min(start + self.batch_size, total), total)
         report("index", 0, total)
         for indexer in self.indexers:
@@ -205,10 +235,14 @@ class IngestionPipeline:
                 for c in records
             ])
             conn.execute(update(documents).where(documents.c.id == document.id).values(
-                status="indexed", chunk_count=total, chunk_settings=chunk_settings))
+                status="indexed", chunk_count=total, chunk_settings=chunk_settings, updated_at=now_iso()))
             bump_generation(conn, workspace)
         report("index", total, total)
         return total
+
+    def _touch(self, document_id: str) -> None:
+        with self.metadata.begin() as conn:
+            conn.execute(update(documents).where(documents.c.id == document_id).values(updated_at=now_iso()))
 
     # ---- removal -----------------------------------------------------------------------
 

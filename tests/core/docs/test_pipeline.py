@@ -95,9 +95,9 @@ def test_failure_after_vectors_were_written_leaves_no_trace(workbench):
     before = store_state(workbench)
     exploding = ExplodingIndexer()
     workbench.ingestion.indexers.append(exploding)
-    with pytest.raises(RuntimeError):
-        ws.ingest([Upload("policy.md", POLICY)])
+    failed = ws.ingest([Upload("policy.md", POLICY)])[0]
     workbench.ingestion.indexers.remove(exploding)
+    assert failed.status == "error" and "could not be indexed" in failed.error, "a store's own error is one file's error"
     assert store_state(workbench) == before
     assert len(exploding.removed) == 1
     assert ws.ingest([Upload("policy.md", POLICY)])[0].status == "ingested", "a retry works cleanly"
@@ -141,7 +141,43 @@ def test_process_killed_mid_ingest_is_repaired_on_next_run(settings, workbench):
     assert len(docs) == 1 and chunk_ids == [] and len(vector_ids) == 4, "the kill left an indexing row and 4 vectors"
     ws = workbench.workspace()
     assert ws.documents() == [] and ws.search("returns of damaged items") == [], "half-written data is never visible"
+    # An upload right after must not touch it: it may be an ingestion still running elsewhere.
+    ws.ingest([Upload("other.md", b"# Other\n\nUnrelated text.")])
+    assert docs[0] in store_state(workbench)[0] and "killed.txt" not in [d.filename for d in ws.documents()]
+    # Repair retries it from the stored text: nothing the user uploaded is lost.
     assert ws.repair() == docs
+    assert "killed.txt" in [d.filename for d in ws.documents()]
+    _, chunk_ids, vector_ids = store_state(workbench)
+    assert chunk_ids == vector_ids and ws.search("returns of damaged items", mode="keyword")
+
+
+def test_a_failed_rechunk_keeps_the_document_and_repair_restores_it(workbench):
+    ws = workbench.workspace()
+    result = ws.ingest([Upload("policy.md", POLICY)])[0]
+    exploding = ExplodingIndexer()
+    workbench.ingestion.indexers.append(exploding)
+    with pytest.raises(RuntimeError):
+        ws.reindex_document(result.document_id, chunk_tokens=60, chunk_overlap=10)
+    workbench.ingestion.indexers.remove(exploding)
+    assert (workbench.settings.data_dir / "files" / "default" / result.document_id / "original").exists()
+    assert ws.repair() == [result.document_id]
+    restored = ws.documents()
+    assert [d.id for d in restored] == [result.document_id] and restored[0].chunk_count > 0
+    _, chunk_ids, vector_ids = store_state(workbench)
+    assert chunk_ids == vector_ids and chunk_ids
+
+
+def test_a_delete_interrupted_half_way_is_finished_by_repair(workbench):
+    ws = workbench.workspace()
+    result = ws.ingest([Upload("policy.md", POLICY)])[0]
+    failing = ExplodingIndexer()
+    failing.remove = lambda workspace, document_id: (_ for _ in ()).throw(RuntimeError("graph store went away"))
+    workbench.ingestion.indexers.append(failing)
+    with pytest.raises(RuntimeError):
+        ws.delete_document(result.document_id)
+    workbench.ingestion.indexers.remove(failing)
+    assert ws.documents() == [], "a document being deleted is no longer listed"
+    assert ws.repair() == [result.document_id]
     assert store_state(workbench) == ([], [], [])
 
 
