@@ -43,9 +43,14 @@ def workspace_selector() -> None:
                     st.rerun()
 
 
+@st.cache_data(ttl=30, show_spinner=False)
+def backends_down() -> list[str]:
+    # Probes take up to 2 s per unreachable server: not on every click.
+    return [item.backend for item in get_workbench().health() if not item.ok]
+
+
 def health_summary() -> None:
-    report = get_workbench().health()
-    down = [item for item in report if not item.ok]
+    down = backends_down()
     if down:
         st.sidebar.warning(f"{len(down)} backend(s) need attention: see Home.", icon=":material/warning:")
     else:
@@ -56,6 +61,8 @@ try:
     workspace_selector()
     health_summary()
 except WorkbenchError as exc:
+    # A bad setting or an unreachable store: say what to fix instead of failing on every page.
     show_error(exc)
+    st.stop()
 
 st.navigation(PAGES).run()

@@ -10,6 +10,7 @@ authentication is configured (AW_ENDPOINT_USERS and/or AW_ENDPOINT_TOKENS).
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import sys
@@ -21,6 +22,7 @@ import gradio as gr
 from connectors.channels.guards import SenderRateLimiter
 from core.errors import ConfigError, WorkbenchError
 from core.records import Answer
+from core.text_safety import without_remote_images
 from core.settings import EndpointSettings, Settings
 
 logger = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ def format_reply(answer: Answer) -> str:
     parts = []
     if answer.notice:
         parts.append(f"_{answer.notice}_")
-    parts.append(answer.text)
+    parts.append(without_remote_images(answer.text))
     if answer.sources:
         parts.append("**Sources**\n" + "\n".join(f"[{s.index}] {s.title}" for s in answer.sources))
     return "\n\n".join(parts)
@@ -87,18 +89,36 @@ class ChatEndpoint:
             raise gr.Error(f"That message is {len(message)} characters long; the limit is {self.endpoint.max_message_chars}. Please shorten it.")
         conversation = (conversation_id or "").strip() or _session_conversation(request)
         name = self._workspace(workspace)
+        caller = _caller(request)
         if self.limiter.admit(f"{name}/{conversation}") != "ok":
             raise gr.Error(f"Too many messages: at most {self.endpoint.rate_limit_per_minute} per minute. Please wait a moment.")
         text = ""
         try:
-            for item in self.workbench.assistant.ask_stream(name, message, conversation_id=conversation, user_id=f"gradio:{conversation}"):
+            for item in self.workbench.assistant.ask_stream(name, message, conversation_id=conversation, user_id=caller):
                 if isinstance(item, Answer):
                     yield format_reply(item)
                 else:
                     text += item
-                    yield text
+                    yield without_remote_images(text)
         except WorkbenchError as exc:
             raise gr.Error(str(exc)) from None
+        except Exception:
+            # Never send a raw exception (it may quote SQL or paths) to a remote caller.
+            logger.exception("the assistant failed on an endpoint request")
+            raise gr.Error("Something went wrong while answering; please try again. The error was logged.") from None
+
+
+def _caller(request: gr.Request | None) -> str:
+    """Who is asking: the login, or a fingerprint of the API token; a conversation belongs to one caller."""
+    if request is None:
+        return "gradio:local"
+    username = getattr(request, "username", None)
+    if username:
+        return f"gradio-user:{username}"
+    header = request.headers.get("authorization", "") or ""
+    if header.lower().startswith("bearer "):
+        return "gradio-token:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:16]
+    return "gradio:anonymous"
 
 
 def _session_conversation(request: gr.Request | None) -> str:
@@ -135,7 +155,7 @@ def launch(settings: Settings, workbench=None, *, prevent_thread_lock: bool = Fa
     app.queue(default_concurrency_limit=endpoint.concurrency, max_size=endpoint.concurrency * 16)
     app.launch(
         server_name=endpoint.host, server_port=endpoint.port, share=endpoint.share,
-        auth=list(endpoint.users) or None, prevent_thread_lock=prevent_thread_lock, show_error=True, quiet=True,
+        auth=list(endpoint.users) or None, prevent_thread_lock=prevent_thread_lock, show_error=False, quiet=True,
     )
     return app
 

@@ -97,11 +97,14 @@ def _llm(settings: Settings) -> BackendHealth:
             "llm", "none", "off", True, "Generation is off: answers show the retrieved evidence.",
             "To generate answers, set AW_OLLAMA_HOST (and AW_OLLAMA_MODEL) to an Ollama server.",
         )
-    host = llm.ollama_host.rstrip("/")
+    from core.urls import display_host
+
+    url = llm.ollama_host.rstrip("/")
+    host = display_host(url)  # what is shown: never the credentials a URL may carry
     try:
         import httpx
 
-        response = httpx.get(f"{host}/api/tags", timeout=PROBE_TIMEOUT)
+        response = httpx.get(f"{url}/api/tags", timeout=PROBE_TIMEOUT)
         response.raise_for_status()
         names = {m.get("name", "") for m in response.json().get("models", [])}
     except Exception as exc:
@@ -124,7 +127,9 @@ def _demo_database(settings: Settings) -> BackendHealth:
 
     shown = make_url(url).render_as_string(hide_password=True)
     try:
-        engine = create_engine(url)
+        # A host that drops packets must not stall every page for minutes.
+        timeout_args = {"connect_timeout": int(PROBE_TIMEOUT)} if make_url(url).get_backend_name() in ("postgresql", "mysql", "mariadb") else {}
+        engine = create_engine(url, connect_args=timeout_args)
         try:
             with engine.connect() as conn:
                 conn.execute(text("SELECT 1"))

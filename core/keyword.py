@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from core.metadata import MetadataStore, chunks, documents, index_state
 
 # bm25s logs progress bars and info lines we do not want in the CLI's stderr or the app log.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -131,16 +133,23 @@ class KeywordIndex:
         return _Loaded(generation, chunk_ids, retriever)
 
     def _persist(self, workspace: str, generation: int, chunk_ids: list[str], retriever) -> None:
+        """Save the index for the next process start. It is only a cache: if two processes save at
+        once and one loses, the loser keeps its index in memory and logs why."""
         folder = self._folder(workspace)
-        staging = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        if retriever is not None:
-            retriever.save(str(staging / "bm25"), show_progress=False)
-        (staging / "stamp.json").write_text(json.dumps({"generation": generation, "chunk_ids": chunk_ids}), encoding="utf-8")
-        # Swap the folder whole, so a crash never leaves a stamp that describes other files.
-        shutil.rmtree(folder, ignore_errors=True)
-        staging.rename(folder)
+        staging = None
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{workspace}-", dir=self.root))  # one per process
+            if retriever is not None:
+                retriever.save(str(staging / "bm25"), show_progress=False)
+            (staging / "stamp.json").write_text(json.dumps({"generation": generation, "chunk_ids": chunk_ids}), encoding="utf-8")
+            # Swap the folder whole, so a crash never leaves a stamp that describes other files.
+            shutil.rmtree(folder, ignore_errors=True)
+            staging.rename(folder)
+        except OSError as exc:
+            logger.warning("could not save the keyword index of %s (kept in memory): %s", workspace, exc)
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
 
     def drop(self, workspace: str) -> None:
         with self._lock:

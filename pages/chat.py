@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.errors import WorkbenchError
 from core.records import Answer
+from core.text_safety import without_remote_images
 from ui.state import current_workspace_name, get_workbench, show_error
 
 workbench = get_workbench()
@@ -28,7 +29,7 @@ col_new, col_past = st.columns([1, 3])
 if col_new.button("New chat", icon=":material/add:"):
     st.session_state[CHAT_KEY] = f"st-{uuid.uuid4()}"
     st.rerun()
-past = [c for c in assistant.conversations.list(workspace) if c.messages]
+past = [c for c in assistant.conversations.list(workspace, user_id="streamlit") if c.messages]
 if past:
     labels = {c.id: f"{c.title[:60] or 'Untitled'} · {c.messages // 2} question(s) · {c.updated_at[:16].replace('T', ' ')}" for c in past}
     current = st.session_state[CHAT_KEY]
@@ -66,7 +67,7 @@ def render_sources(message_key: str, sources) -> None:
                 st.code(source.reference.get("sql", ""), language="sql")
                 st.dataframe({c: [r[i] for r in source.reference.get("rows", [])] for i, c in enumerate(source.reference.get("columns", []))}, hide_index=True)
             else:
-                st.caption(source.text)
+                st.caption(without_remote_images(source.text))
             target = {"passage": "Open document", "graph": "Open in graph", "sql": "Open in Ask the Database"}[source.kind]
             if st.button(target, key=f"open::{message_key}::{source.index}"):
                 open_source(source)
@@ -92,7 +93,7 @@ except WorkbenchError:
 
 for message in history:
     with st.chat_message(message.role):
-        st.markdown(message.content)
+        st.markdown(without_remote_images(message.content))
         if message.role == "assistant":
             render_sources(message.id, message.sources)
             render_feedback(message.id, message.feedback)
@@ -109,7 +110,7 @@ if question:
                 if isinstance(item, Answer):
                     final["answer"] = item
                 else:
-                    yield item
+                    yield without_remote_images(item)
 
         try:
             st.write_stream(text_pieces())

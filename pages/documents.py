@@ -8,6 +8,7 @@ from core.errors import WorkbenchError
 from core.ingest.parsers import SUPPORTED_EXTENSIONS
 from core.ingest.pipeline import Upload
 from core.retrieval import MODES, SearchFilters, highlight
+from core.text_safety import without_remote_images
 from ui.state import current_workspace, show_error
 
 workspace = current_workspace()
@@ -75,7 +76,11 @@ with library_tab:
         document = next(d for d in docs if d.id == chosen)
         col_view, col_actions = st.columns([3, 1])
         with col_actions:
-            st.download_button("Download original", workspace.original_file(document.id).read_bytes(), file_name=document.filename)
+            original = workspace.original_file(document.id)
+            if original.exists():
+                st.download_button("Download original", original.read_bytes(), file_name=document.filename)
+            else:
+                st.warning("The original file is missing from the data folder; upload it again to restore it.")
             with st.popover("Re-chunk"):
                 size = st.number_input("Chunk size (tokens)", 50, 1000, workspace.workbench.settings.ingest.chunk_tokens, step=10)
                 overlap = st.number_input("Overlap (tokens)", 0, 500, workspace.workbench.settings.ingest.chunk_overlap, step=5)
@@ -133,4 +138,4 @@ with search_tab:
             for number, hit in enumerate(hits, start=1):
                 with st.container(border=True):
                     st.markdown(f"**[{number}] {hit.citation}** · score {hit.score:.3f}")
-                    st.markdown(highlight(hit.chunk.text, query))
+                    st.markdown(highlight(without_remote_images(hit.chunk.text), query))

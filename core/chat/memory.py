@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from core.errors import InvalidInput, NotFound
 from core.metadata import MetadataStore, chat_messages, conversations, new_id, now_iso
@@ -40,16 +41,24 @@ class ConversationStore:
         """The internal id of a conversation, created on first use."""
         if not conversation_id or len(conversation_id) > 128:
             raise InvalidInput("A conversation id must be 1-128 characters.")
-        with self.metadata.begin() as conn:
-            row = conn.execute(select(conversations.c.id).where(
-                conversations.c.workspace == workspace, conversations.c.external_id == conversation_id)).first()
-            if row:
-                return row.id
+        for _attempt in range(2):
+            with self.metadata.begin() as conn:
+                row = conn.execute(select(conversations.c.id, conversations.c.user_id).where(
+                    conversations.c.workspace == workspace, conversations.c.external_id == conversation_id)).first()
+                if row:
+                    if row.user_id and user_id and row.user_id != user_id:
+                        raise InvalidInput("That conversation id belongs to someone else: start a new conversation.")
+                    return row.id
             internal = new_id()
-            conn.execute(conversations.insert().values(
-                id=internal, workspace=workspace, external_id=conversation_id, user_id=user_id,
-                title=title[:120], summary="", created_at=now_iso(), updated_at=now_iso()))
-            return internal
+            try:
+                with self.metadata.begin() as conn:
+                    conn.execute(conversations.insert().values(
+                        id=internal, workspace=workspace, external_id=conversation_id, user_id=user_id,
+                        title=title[:120], summary="", created_at=now_iso(), updated_at=now_iso()))
+                return internal
+            except IntegrityError:
+                continue  # created by a concurrent request a moment ago: read it again
+        raise InvalidInput("The conversation could not be started; try again.")
 
     def _internal(self, conn, workspace: str, conversation_id: str) -> str:
         row = conn.execute(select(conversations.c.id).where(
@@ -63,12 +72,13 @@ class ConversationStore:
         message_id = new_id()
         with self.metadata.begin() as conn:
             internal = self._internal(conn, workspace, conversation_id)
+            # Serialise writers of this conversation (SQLite: the write lock; others: the row lock).
+            conn.execute(update(conversations).where(conversations.c.id == internal).values(updated_at=now_iso()))
             last = conn.execute(select(func.max(chat_messages.c.seq)).where(chat_messages.c.conversation_id == internal)).scalar()
             conn.execute(chat_messages.insert().values(
                 id=message_id, conversation_id=internal, seq=(last or 0) + 1, role=role, content=content,
                 sources=json.dumps([_source_to_dict(s) for s in sources], default=str), mode=mode, feedback=0,
                 created_at=now_iso()))
-            conn.execute(update(conversations).where(conversations.c.id == internal).values(updated_at=now_iso()))
         return message_id
 
     def messages(self, workspace: str, conversation_id: str) -> list[StoredMessage]:

@@ -42,7 +42,10 @@ def ingest(
 def docs(ctx: typer.Context) -> None:
     """List the workspace's documents."""
     obj: CliContext = ctx.obj
-    items = obj.workspace().documents()
+    try:
+        items = obj.workspace().documents()
+    except WorkbenchError as exc:
+        fail(exc, obj.as_json)
     payload = [
         {"document_id": d.id, "title": d.title, "filename": d.filename, "doc_type": d.doc_type, "tags": list(d.tags),
          "chunks": d.chunk_count, "size_bytes": d.size_bytes, "created_at": d.created_at}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from core.urls import display_host  # noqa: F401  (re-exported: callers import it from here)
+
 import logging
 from typing import Any, Generator, Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import ollama
@@ -198,16 +199,6 @@ def keep_alive_value(raw: str) -> str | float | None:
         return float(raw) if "." in raw else int(raw)
     except ValueError:
         return raw.strip()
-
-
-def display_host(host: str) -> str:
-    """The host URL without any user:password part, safe for messages and logs."""
-    text = host.strip().rstrip("/")
-    if "://" not in text:
-        text = f"http://{text}"
-    parts = urlsplit(text)
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def _reason(exc: Exception) -> str:

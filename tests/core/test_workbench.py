@@ -69,3 +69,10 @@ def test_health_reports_unreachable_servers_with_reasons(tmp_path):
         assert report[name].mode == "server" and not report[name].ok, name
         assert str(port) in report[name].detail and report[name].next_step
     assert all("hunter2-secret" not in (i.detail + i.next_step) for i in report.values())
+
+
+def test_health_never_shows_credentials_in_an_ollama_url(tmp_path):
+    port = _closed_port()
+    s = Settings.from_env(clean_env(), AW_DATA_DIR=str(tmp_path), AW_OLLAMA_HOST=f"http://admin:s3cr3t@127.0.0.1:{port}")
+    report = {item.backend: item for item in build_workbench(s).health()}
+    assert not report["llm"].ok and "s3cr3t" not in report["llm"].detail and "admin" not in report["llm"].detail

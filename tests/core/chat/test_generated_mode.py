@@ -115,3 +115,11 @@ def test_without_an_llm_the_summary_lists_earlier_questions(tmp_path, embedder):
     text = conversation_summary(store, NoLLM(), "default", "c", store.messages("default", "c"))
     assert text == "Earlier questions: question 0; question 1"
     workbench.close()
+
+
+def test_a_conversation_id_belongs_to_one_caller(scripted):
+    workbench, llm = scripted
+    llm.enqueue(route()).enqueue("Refunded [1].")
+    workbench.assistant.ask("default", "How are damaged items refunded?", conversation_id="c-owned", user_id="alice")
+    with pytest.raises(InvalidInput, match="belongs to someone else"):
+        workbench.assistant.ask("default", "and how fast?", conversation_id="c-owned", user_id="mallory")
