@@ -54,10 +54,15 @@ class Workspace:
         return [document_from_row(row) for row in rows]
 
     def document(self, document_id: str) -> Document:
-        for document in self.documents():
-            if document.id == document_id:
-                return document
-        raise NotFound(f"No document {document_id} in workspace {self.name}.")
+        from core.ingest.pipeline import document_from_row
+
+        with self.workbench.metadata.connect() as conn:
+            row = conn.execute(select(documents_table).where(
+                documents_table.c.workspace == self.name, documents_table.c.id == document_id,
+                documents_table.c.status == "indexed")).first()
+        if row is None:
+            raise NotFound(f"No document {document_id} in workspace {self.name}.")
+        return document_from_row(row)
 
     def chunks(self, document_id: str) -> list[Chunk]:
         from core.retrieval import chunk_from_row

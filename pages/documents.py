@@ -16,6 +16,7 @@ st.title("Documents")
 st.caption(f"Workspace **{workspace.name}** · supported: {', '.join(SUPPORTED_EXTENSIONS)}")
 
 search_tab, upload_tab, library_tab = st.tabs(["Search", "Upload", "Library"])
+docs = workspace.documents()  # read once per run, and again after an upload adds some
 
 
 def progress_callback(bar):
@@ -51,6 +52,7 @@ with upload_tab:
                 show_error(exc)
             else:
                 bar.progress(1.0, text="Done.")
+                docs = workspace.documents()
                 st.session_state["upload_results"] = [r.to_dict() for r in results]
     if st.session_state.get("upload_results"):
         results = st.session_state["upload_results"]
@@ -62,7 +64,6 @@ with upload_tab:
         )
 
 with library_tab:
-    docs = workspace.documents()
     if not docs:
         st.info("No documents in this workspace yet: upload some in the Upload tab.")
     else:
@@ -122,8 +123,8 @@ with search_tab:
     threshold = col_threshold.slider("Least similarity (vector)", 0.0, 1.0, 0.0, 0.05, key="search_threshold",
                                      help="0 keeps everything; raise it to hide weak vector matches.")
     with st.expander("Filters"):
-        known_types = sorted({d.doc_type for d in workspace.documents()})
-        known_tags = sorted({t for d in workspace.documents() for t in d.tags})
+        known_types = sorted({d.doc_type for d in docs})
+        known_tags = sorted({t for d in docs for t in d.tags})
         types = st.multiselect("Document types", known_types, key="search_types")
         tags = st.multiselect("Tags (all must match)", known_tags, key="search_tags")
     if query:

@@ -164,7 +164,8 @@ class Assistant:
 
     def _passage_sources(self, workspace: str, question: str) -> list[Source]:
         hits = self.workbench.retriever.search(workspace, question, k=PASSAGES, mode="hybrid")
-        names = {d.id: d.filename for d in self.workbench.workspace(workspace).documents()} if hits else {}
+        handle = self.workbench.workspace(workspace)
+        names = {doc_id: handle.document(doc_id).filename for doc_id in {h.chunk.document_id for h in hits}}
         return [passage_source(0, hit, names.get(hit.chunk.document_id, "")) for hit in hits]
 
     # ---- generation --------------------------------------------------------------------
