@@ -19,7 +19,7 @@ from core.chat.routing import Route, Signals, route_by_rules, route_with_llm
 from core.chat.summary import KEEP_TURNS, conversation_summary
 from core.chat.sources import distinct_text_values, graph_source, markdown_table, passage_source, renumber, result_sentence, sql_source
 from core.errors import InvalidInput, LLMUnavailable, WorkbenchError
-from core.records import Answer, Source
+from core.records import Answer, QueryResult, Source
 
 logger = logging.getLogger(__name__)
 
@@ -190,8 +190,6 @@ def evidence_text(evidence: Evidence) -> str:
     for source in evidence.sources:
         if source.kind == "sql":
             ref = source.reference
-            from core.records import QueryResult
-
             result = QueryResult(tuple(ref["columns"]), tuple(tuple(r) for r in ref["rows"]), ref["truncated"], 0.0)
             parts.append(f"**From the database** [{source.index}]: {result_sentence(result)}\n\n{markdown_table(result)}")
     facts = [s for s in evidence.sources if s.kind == "graph"]
