@@ -99,9 +99,17 @@ SETTINGS_TABLE: tuple[SettingSpec, ...] = (
     SettingSpec("AW_SQL_TIMEOUT", "sql", "timeout_seconds", "10", "Time limit for every SQL query, in seconds.", _positive_float),
     SettingSpec("AW_SQL_ROW_CAP", "sql", "row_cap", "1000", "Most rows a query returns; results say when they were truncated.", _positive_int),
     SettingSpec("AW_SQL_CERTIFIED_THRESHOLD", "sql", "certified_threshold", "0.6", "Least cosine similarity for a certified question to answer; below it the workbench abstains.", _unit_float),
+    SettingSpec("AW_SQL_MAX_RESULT_MB", "sql", "max_result_mb", "50", "Most data one query result may hold, in MB, counted while rows are fetched; results say when they were truncated.", _positive_float),
+    SettingSpec("AW_SQL_EXTRA_FUNCTIONS", "sql", "extra_functions", "", "Functions (comma separated) added to the per-dialect allow-list, for teams with their own UDFs. Functions that run SQL text stay refused."),
+    SettingSpec("AW_SQL_ALLOW_PRIVILEGED", "sql", "allow_privileged", "false", "Allow connections as a superuser or a role that can write or read server files. Off: such connections are refused with the SQL to create a read-only role.", _bool),
+    SettingSpec("AW_SQL_SQLITE_ROOTS", "sql", "sqlite_roots", "", "Folders (separated by `:`) SQLite database files may be opened from. Empty: anywhere except the data dir; the data dir is always refused."),
     SettingSpec("AW_MAX_FILE_MB", "ingest", "max_file_mb", "50", "Largest file accepted for upload, in MB.", _positive_float),
     SettingSpec("AW_CHUNK_TOKENS", "ingest", "chunk_tokens", "200", "Target chunk size in tokens of the embedding model's tokenizer.", _positive_int),
     SettingSpec("AW_CHUNK_OVERLAP", "ingest", "chunk_overlap", "30", "Tokens shared between neighbouring chunks.", _non_negative_int),
+    SettingSpec("AW_PARSE_TIMEOUT", "ingest", "parse_timeout_seconds", "120", "Longest time reading one file may take, in seconds; a file that takes longer fails and the rest go on.", _positive_float),
+    SettingSpec("AW_PARSE_MEMORY_MB", "ingest", "parse_memory_mb", "2048", "Most memory reading one file may use, in MB.", _positive_int),
+    SettingSpec("AW_ARCHIVE_MAX_MB", "ingest", "archive_max_mb", "100", "Largest uncompressed size of any part of an office file (DOCX and other zip-based formats), in MB.", _positive_float),
+    SettingSpec("AW_ARCHIVE_MAX_RATIO", "ingest", "archive_max_ratio", "100", "Largest compression ratio of any part of an office file; higher looks like a zip bomb and is refused.", _positive_float),
     SettingSpec("AW_ENDPOINT_HOST", "endpoint", "host", "127.0.0.1", "Address the Gradio endpoint binds to. Anything but loopback requires authentication."),
     SettingSpec("AW_ENDPOINT_PORT", "endpoint", "port", "7860", "Port of the Gradio endpoint.", _positive_int),
     SettingSpec("AW_ENDPOINT_SHARE", "endpoint", "share", "false", "Ask Gradio for a public share link (requires authentication; links are public and expire).", _bool),
@@ -202,6 +210,14 @@ class SQLSettings:
     timeout_seconds: float
     row_cap: int
     certified_threshold: float
+    max_result_mb: float = 50.0
+    extra_functions: tuple[str, ...] = ()
+    allow_privileged: bool = False
+    sqlite_roots: tuple[Path, ...] = ()
+
+    @property
+    def max_result_bytes(self) -> int:
+        return int(self.max_result_mb * 1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -209,10 +225,18 @@ class IngestSettings:
     max_file_mb: float
     chunk_tokens: int
     chunk_overlap: int
+    parse_timeout_seconds: float = 120.0
+    parse_memory_mb: int = 2048
+    archive_max_mb: float = 100.0
+    archive_max_ratio: float = 100.0
 
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def archive_max_bytes(self) -> int:
+        return int(self.archive_max_mb * 1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -315,6 +339,10 @@ class Settings:
                 timeout_seconds=v["sql"]["timeout_seconds"],
                 row_cap=v["sql"]["row_cap"],
                 certified_threshold=v["sql"]["certified_threshold"],
+                max_result_mb=v["sql"]["max_result_mb"],
+                extra_functions=tuple(f.strip().lower() for f in v["sql"]["extra_functions"].split(",") if f.strip()),
+                allow_privileged=v["sql"]["allow_privileged"],
+                sqlite_roots=tuple(Path(r).expanduser().resolve() for r in v["sql"]["sqlite_roots"].split(":") if r.strip()),
             ),
             ingest=IngestSettings(**ingest),
             endpoint=EndpointSettings(
