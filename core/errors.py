@@ -83,3 +83,21 @@ class RateLimited(WorkbenchError):
     """A sender sent too many messages in a short time."""
 
     kind = "rate_limited"
+
+
+class ParseTimeout(UnsupportedFile):
+    """Reading a file took longer than the per-file time limit (AW_PARSE_TIMEOUT)."""
+
+    kind = "parse_timeout"
+
+
+class ParseMemoryExceeded(UnsupportedFile):
+    """Reading a file needed more memory than the per-file limit (AW_PARSE_MEMORY_MB)."""
+
+    kind = "parse_memory"
+
+
+class ArchiveTooLarge(UnsupportedFile):
+    """A ZIP-based file (.docx) would unpack to more than the limits allow: a likely zip bomb."""
+
+    kind = "archive_too_large"
