@@ -19,6 +19,12 @@ class ConfigError(WorkbenchError):
     kind = "config"
 
 
+class PrivilegedConnection(ConfigError):
+    """A database connection's role can do more than read, and privileged connections are not allowed."""
+
+    kind = "privileged_connection"
+
+
 class BackendUnavailable(WorkbenchError):
     """A backend (Chroma, Neo4j, Ollama, a database) cannot be reached."""
 
