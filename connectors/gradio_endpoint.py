@@ -6,6 +6,11 @@ is Markdown with a numbered Sources section. Each conversation id keeps its own 
 
 It refuses to start with a public share link or on a non-loopback address unless
 authentication is configured (AW_ENDPOINT_USERS and/or AW_ENDPOINT_TOKENS).
+
+Only the routes the chat page and the chat API use are served (``CHAT_ROUTES``, enforced by
+``connectors.http_guard.RequestGuard`` before Gradio sees a request): Gradio's file upload, file
+serving, proxy, streaming, monitoring and other routes answer 404 to everyone, and request bodies
+over ``MAX_REQUEST_BYTES`` are refused with 413 before they are read.
 """
 
 from __future__ import annotations
@@ -18,14 +23,32 @@ import uuid
 from typing import Iterator
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from connectors.channels.guards import SenderRateLimiter
+from connectors.http_guard import RequestGuard, Route
 from core.errors import ConfigError, WorkbenchError
 from core.records import Answer
-from core.text_safety import without_remote_images
+from core.text_safety import escape_markdown, safe_markdown
 from core.settings import EndpointSettings, Settings
 
 logger = logging.getLogger(__name__)
+
+# The largest request body accepted: a question (at most AW_ENDPOINT_MAX_CHARS) plus the chat history
+# the web page sends with it. Anything larger is refused with 413 before it is read.
+MAX_REQUEST_BYTES = 1_000_000
+
+_GET = ("GET", "HEAD")
+# Every route the web chat (page, assets, login, queue) and gradio_client's predict() use; nothing else.
+CHAT_ROUTES = (
+    Route(_GET, r"/|/config/?|/favicon\.ico|/theme\.css|/robots\.txt|/manifest\.json|/logout"),
+    Route(_GET, r"/(assets|static)/[A-Za-z0-9_./-]+"),
+    Route(_GET, r"/gradio_api/(info/?|theme\.css|queue/data|queue/status|startup-events|login_check|app_id/?)"),
+    Route(_GET, r"/gradio_api/heartbeat/[A-Za-z0-9_-]+"),
+    Route(_GET, r"/gradio_api/call/[A-Za-z0-9_-]+/[A-Za-z0-9_-]+"),  # results of POST /gradio_api/call/<api>
+    Route(("POST",), r"/login/?|/gradio_api/(queue/join|cancel|reset/?)"),
+    Route(("POST",), r"/gradio_api/(run|call)/[A-Za-z0-9_-]+/?"),
+)
 
 
 def check_exposure(endpoint: EndpointSettings) -> None:
@@ -40,13 +63,17 @@ def check_exposure(endpoint: EndpointSettings) -> None:
 
 
 def format_reply(answer: Answer) -> str:
-    """The answer as Markdown with its notice and numbered sources, for the web chat and bridges."""
+    """The answer as Markdown with its notice and numbered sources, for the web chat and bridges.
+
+    The answer and the source titles come from documents and models: the text goes through
+    ``safe_markdown`` and titles are escaped, so neither can load an image in the reader's browser.
+    """
     parts = []
     if answer.notice:
-        parts.append(f"_{answer.notice}_")
-    parts.append(without_remote_images(answer.text))
+        parts.append(f"_{escape_markdown(answer.notice)}_")
+    parts.append(safe_markdown(answer.text))
     if answer.sources:
-        parts.append("**Sources**\n" + "\n".join(f"[{s.index}] {s.title}" for s in answer.sources))
+        parts.append("**Sources**\n" + "\n".join(f"[{s.index}] {escape_markdown(s.title)}  " for s in answer.sources).rstrip())
     return "\n\n".join(parts)
 
 
@@ -99,7 +126,7 @@ class ChatEndpoint:
                     yield format_reply(item)
                 else:
                     text += item
-                    yield without_remote_images(text)
+                    yield safe_markdown(text)
         except WorkbenchError as exc:
             raise gr.Error(str(exc)) from None
         except Exception:
@@ -143,7 +170,8 @@ def build_app(workbench, endpoint: EndpointSettings) -> gr.ChatInterface:
     )
 
 
-def launch(settings: Settings, workbench=None, *, prevent_thread_lock: bool = False):
+def launch(settings: Settings, workbench=None, *, prevent_thread_lock: bool = False,
+           max_body_bytes: int = MAX_REQUEST_BYTES):
     """Check the exposure rules, build the app and start it. Returns the Blocks (for tests)."""
     endpoint = settings.endpoint
     check_exposure(endpoint)
@@ -156,6 +184,9 @@ def launch(settings: Settings, workbench=None, *, prevent_thread_lock: bool = Fa
     app.launch(
         server_name=endpoint.host, server_port=endpoint.port, share=endpoint.share,
         auth=list(endpoint.users) or None, prevent_thread_lock=prevent_thread_lock, show_error=False, quiet=True,
+        # Outermost inside Gradio's app: unknown routes (uploads included) are absent, big bodies refused unread.
+        app_kwargs={"middleware": [Middleware(RequestGuard, routes=CHAT_ROUTES, max_body_bytes=max_body_bytes)]},
+        max_file_size=max_body_bytes,  # a second line, should an upload route ever be reachable
     )
     return app
 

@@ -143,3 +143,127 @@ def test_rate_limit_per_conversation(tmp_path, embedder):
         list(handler.respond("refund", [], "same-sender"))
     assert list(handler.respond("refund", [], "other-sender"))
     workbench.close()
+
+
+# --- Routes and request bodies, anonymously (item: Gradio endpoint with tokens only) ------------
+
+
+def raw_request(url: str, head: str, body_chunks=(), *, timeout: float = 5.0) -> tuple[str, int, float]:
+    """Send ``head`` then ``body_chunks`` on a raw socket until the server answers or hangs up.
+
+    Returns (the response's first line, body bytes sent, seconds until the answer came). The body
+    is never finished on purpose: an answer proves the server did not wait to read all of it.
+    """
+    import time
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    started = time.monotonic()
+    with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as sock:
+        sock.sendall(head.replace("\n", "\r\n").encode())
+        sent = 0
+        sock.setblocking(False)
+        for chunk in body_chunks:
+            try:
+                sent += sock.send(chunk)
+            except BlockingIOError:
+                pass  # the server stopped reading: look for its answer
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            if _readable(sock):
+                break
+        sock.setblocking(True)
+        sock.settimeout(timeout)
+        try:
+            answer = sock.recv(4096).decode("latin-1")
+        except ConnectionResetError:
+            answer = ""
+    return answer.split("\r\n", 1)[0], sent, time.monotonic() - started
+
+
+def _readable(sock) -> bool:
+    import select
+
+    return bool(select.select([sock], [], [], 0)[0])
+
+
+def head_for(url: str, path: str, extra: str) -> str:
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).netloc
+    return f"POST {path} HTTP/1.1\nHost: {host}\nContent-Type: application/json\n{extra}\n"
+
+
+def rss_mb() -> float:
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def test_upload_and_file_routes_are_absent_for_anonymous_callers(running, tmp_path):
+    import httpx
+
+    url, _ = running
+    with httpx.Client(base_url=url, timeout=10) as http:
+        upload = http.post("/gradio_api/upload", files={"files": ("a.txt", b"x" * 1000, "text/plain")})
+        assert upload.status_code == 404, upload.text
+        for path in ("/gradio_api/upload_progress?upload_id=x", "/gradio_api/file=/etc/hostname",
+                     "/gradio_api/file/etc/hostname", "/gradio_api/proxy=https://example.com/x", "/monitoring",
+                     "/gradio_api/run-history/buckets", "/gradio_api/openapi.json", "/openapi.json",
+                     "/gradio_api/vibe-code", "/gradio_api/dev/reload", "/gradio_api/deep_link"):
+            assert http.get(path).status_code == 404, path
+        for path in ("/gradio_api/component_server", "/gradio_api/process_recording", "/gradio_api/stream/x",
+                     "/gradio_api/vibe-edit", "/gradio_api/run-history/connect"):
+            assert http.post(path, json={}).status_code == 404, path
+        # What the chat needs is still there.
+        assert http.get("/").status_code == 200
+        assert http.get("/config").status_code == 200
+        assert http.get("/gradio_api/info").status_code == 200
+
+
+def test_an_oversized_body_is_refused_with_413_before_it_is_read(running):
+    url, _ = running
+    before = rss_mb()
+    for _ in range(10):
+        # Headers announce 100 MB and no byte of it is sent: only an answer without reading can come back.
+        line, _, seconds = raw_request(url, head_for(url, "/gradio_api/queue/join", "Content-Length: 100000000\n"))
+        assert line.startswith("HTTP/1.1 413"), line
+        assert seconds < 3, seconds
+    assert rss_mb() - before < 100
+
+
+def test_a_chunked_body_past_the_cap_is_refused_while_it_streams(running):
+    from connectors.gradio_endpoint import MAX_REQUEST_BYTES
+
+    url, _ = running
+    chunk = b"10000\r\n" + b"x" * 0x10000 + b"\r\n"  # 64 KiB chunks, never a final 0-chunk
+    total = 100_000_000
+    before = rss_mb()
+    for _ in range(3):
+        line, sent, _ = raw_request(url, head_for(url, "/gradio_api/queue/join", "Transfer-Encoding: chunked\n"),
+                                    (chunk for _ in range(total // len(chunk))))
+        assert line.startswith("HTTP/1.1 413"), line
+        assert sent < total // 4, f"the server read {sent} bytes before refusing"
+    assert rss_mb() - before < 100
+    assert MAX_REQUEST_BYTES <= 1_000_000
+
+
+def test_a_body_within_the_cap_still_reaches_the_chat(tmp_path, embedder):
+    """The cap is on bytes, not on the API: a small cap refuses a long question with 413, a short one passes."""
+    import httpx
+
+    from connectors.gradio_endpoint import launch
+
+    settings = endpoint_settings(tmp_path, AW_ENDPOINT_TOKENS="t-1")
+    workbench = build_workbench(settings, embedder=embedder)
+    workbench.workspace().ingest([Upload("returns.md", RETURNS)])
+    app = launch(settings, workbench, prevent_thread_lock=True, max_body_bytes=2000)
+    url = f"http://127.0.0.1:{settings.endpoint.port}/"
+    try:
+        assert "refunded in full" in client(url, token="t-1").predict("refund for damaged items", "c", "", api_name="/chat")
+        big = httpx.post(url + "gradio_api/call/chat", json={"data": ["x" * 3000, "c", ""]}, timeout=10)
+        assert big.status_code == 413
+    finally:
+        app.close()
+        workbench.close()
