@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.errors import WorkbenchError
 from core.records import Answer
-from core.text_safety import without_remote_images
+from core.text_safety import escape_markdown, safe_markdown
 from ui.state import current_workspace_name, get_workbench, show_error
 
 workbench = get_workbench()
@@ -62,12 +62,12 @@ def render_sources(message_key: str, sources) -> None:
         return
     with st.expander(f"Sources ({len(sources)})"):
         for source in sources:
-            st.markdown(f"**[{source.index}] {source.title}**")
+            st.markdown(f"**[{source.index}] {escape_markdown(source.title)}**")
             if source.kind == "sql":
                 st.code(source.reference.get("sql", ""), language="sql")
                 st.dataframe({c: [r[i] for r in source.reference.get("rows", [])] for i, c in enumerate(source.reference.get("columns", []))}, hide_index=True)
             else:
-                st.caption(without_remote_images(source.text))
+                st.caption(safe_markdown(source.text))
             target = {"passage": "Open document", "graph": "Open in graph", "sql": "Open in Ask the Database"}[source.kind]
             if st.button(target, key=f"open::{message_key}::{source.index}"):
                 open_source(source)
@@ -93,7 +93,7 @@ except WorkbenchError:
 
 for message in history:
     with st.chat_message(message.role):
-        st.markdown(without_remote_images(message.content))
+        st.markdown(safe_markdown(message.content))
         if message.role == "assistant":
             render_sources(message.id, message.sources)
             render_feedback(message.id, message.feedback)
@@ -101,7 +101,7 @@ for message in history:
 question = st.chat_input("Ask about your documents, graph or database")
 if question:
     with st.chat_message("user"):
-        st.markdown(question)
+        st.markdown(safe_markdown(question))
     with st.chat_message("assistant"):
         final: dict[str, Answer] = {}
 
@@ -110,10 +110,15 @@ if question:
                 if isinstance(item, Answer):
                     final["answer"] = item
                 else:
-                    yield without_remote_images(item)
+                    yield item
 
         try:
-            st.write_stream(text_pieces())
+            streamed = st.empty()
+            text = ""
+            for piece in text_pieces():
+                text += piece
+                # Sanitise the whole text so far: an image's syntax may arrive split across pieces.
+                streamed.markdown(safe_markdown(text))
         except WorkbenchError as exc:
             show_error(exc)
         else:

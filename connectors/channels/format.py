@@ -30,6 +30,7 @@ from connectors.channels.markdown import (
 )
 from connectors.channels.message import Reply
 from core.records import Source
+from core.text_safety import safe_markdown
 
 WHATSAPP_MAX_CHARS = 4096
 TELEGRAM_MAX_CHARS = 4096
@@ -350,5 +351,9 @@ def format_email(reply: Reply, *, subject: str) -> EmailMessage:
 
 
 def format_web(reply: Reply) -> str:
-    """The reply as Markdown for the web widget, with the note and a sources list appended."""
-    return _markdown_with_sources(reply)
+    """The reply as Markdown for the web widget, with the note and a sources list appended.
+
+    The widget renders it in a browser, so it goes through ``safe_markdown``: whatever the
+    assistant client returned, no image or raw HTML reaches the page.
+    """
+    return safe_markdown(_markdown_with_sources(reply))

@@ -333,11 +333,26 @@ def test_email_html_escapes_source_titles():
 
 def test_web_is_markdown_with_sources():
     out = format_web(Reply(RICH, SOURCES, notice="Generation is off."))
-    assert out.startswith(RICH.strip())
+    # The same document after sanitising: headings, bold, links, the table, lists and code survive.
+    for fragment in ("## Sales overview", "Revenue grew **12%** in Q3 \\[1\\]", "*online*",
+                     "[the dashboard](https://dash.example.com/q3)", "~~high~~", "` orders `", "| North | 120 | 5% |",
+                     "- Online grew fastest.", "SELECT region, SUM(total) FROM orders GROUP BY region;"):
+        assert fragment in out, fragment
     assert "**Sources**" in out
     blocks = parse_blocks(out)
     items = [plain_text(parse_spans(b.text)) for b in blocks if b.kind == "bullet"][-2:]
     assert items == ["[1] Q3_board_memo.pdf", "[2] retail.db: orders (https://dash.example.com/orders?q=1)"]
+
+
+def test_web_reply_cannot_carry_an_image_or_html_to_the_widget():
+    hostile = ("![x][r] and ![a [b] c](https://evil.example/n) <img src=https://evil.example/i>\n\n"
+               "[r]: https://evil.example/r")
+    out = format_web(Reply(hostile, (Source(1, "passage", "<title>![s](https://evil.example/t)</title>", ""),)))
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark", {"html": True}).render(out)
+    assert "<img" not in html and "<title>" not in html and "evil.example/r" not in out
+    assert "[image: x]" in html and "[image: a [b] c]" in html
 
 
 @pytest.mark.parametrize("title", ["a_b_c.pdf", "*[x](y)*", "back\\slash | pipe ~ `tick`"])
