@@ -25,6 +25,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import Token, TokenType
 
 from core.errors import InvalidInput, UnsafeSQL
+from core.sql.call_check import check_calls
 
 DIALECTS = ("sqlite", "postgres", "mysql")
 _DIALECT_ALIASES = {"postgresql": "postgres", "mariadb": "mysql", "sqlite3": "sqlite"}
@@ -94,11 +95,13 @@ _FORBIDDEN_NODES: tuple[tuple[type[exp.Expression], str, str], ...] = (
 )
 
 
-def check_read_only(sql: str, dialect: str) -> str:
+def check_read_only(sql: str, dialect: str, *, extra_functions: frozenset[str] = frozenset()) -> str:
     """Return ``sql`` as one normalised read-only statement, or raise ``UnsafeSQL`` saying why not.
 
     ``dialect`` is ``"sqlite"``, ``"postgres"`` or ``"mysql"`` (MariaDB uses ``"mysql"``).
-    The returned text has comments and trailing semicolons removed; run it instead of the input.
+    ``extra_functions`` are folded names an administrator added to the allow-list
+    (``core.sql.functions.parse_extra_functions``). The returned text has comments and
+    trailing semicolons removed; run it instead of the input.
     """
     dialect = normalise_dialect(dialect)
     if not isinstance(sql, str) or not sql.strip():
@@ -119,7 +122,9 @@ def check_read_only(sql: str, dialect: str) -> str:
     _refuse_dangerous_tokens(tokens)
 
     query_text = _rebuild(sql, tokens[query_start:])
-    _check_tree(_parse_one(query_text, dialect))
+    tree = _parse_one(query_text, dialect)
+    _check_tree(tree)
+    check_calls(tokens[query_start:], tree, dialect, extra_functions)
     return _rebuild(sql, tokens)
 
 
@@ -252,18 +257,10 @@ def _refuse_non_query_start(token: Token, *, explained: str) -> None:
 
 def _refuse_dangerous_tokens(tokens: list[Token]) -> None:
     for index, token in enumerate(tokens):
-        if token.token_type in _LITERAL_TOKENS - {TokenType.IDENTIFIER}:
+        if token.token_type in _LITERAL_TOKENS:
             continue
         keyword = _keyword(token)
         following = tokens[index + 1] if index + 1 < len(tokens) else None
-        # "AS name(" names columns of an alias; it is not a call.
-        after_as = index > 0 and _keyword(tokens[index - 1]) == "AS"
-        if following is not None and following.token_type == TokenType.L_PAREN and not after_as:
-            reason = denied_function_reason(keyword)
-            if reason:
-                raise UnsafeSQL(f"{token.text}() is not allowed: {reason}.")
-        if token.token_type == TokenType.IDENTIFIER:
-            continue
         # INSERT/REPLACE/MERGE ... INTO is left to the tree check, which names the statement.
         if keyword == "INTO" and (index == 0 or _keyword(tokens[index - 1]) not in _WRITES_BEFORE_INTO):
             target = _keyword(following) if following else ""
@@ -325,60 +322,11 @@ def _check_tree(tree: exp.Expression) -> None:
             if isinstance(node, node_type):
                 where = " (inside a WITH clause)" if node.find_ancestor(exp.CTE) else ""
                 raise UnsafeSQL(f"{label} is not allowed{where}: {reason}.")
-        if isinstance(node, exp.Func):
-            name = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
-            reason = denied_function_reason(name)
-            if reason:
-                raise UnsafeSQL(f"{name}() is not allowed: {reason}.")
     if not isinstance(tree, (exp.Query, exp.Values)):
         raise UnsafeSQL("Only SELECT queries (or EXPLAIN of one) can run; this statement is not a query.")
 
 
-# --- What is refused by name ------------------------------------------------------------------
-
-_FILES = "it can read or write files on the server"
-_WAITS = "it only makes the server wait or burn CPU"
-_STATE = "it changes database or session state"
-_LOCKS = "it takes locks that outlive the query"
-_ADMIN = "it controls the database server or other sessions"
-_REMOTE = "it connects to other servers"
-_DYNAMIC = "it runs SQL hidden inside a string, which the checker cannot see"
-_NATIVE = "it loads or runs native code on the server"
-
-# Exact names, compared case-insensitively after Unicode NFKC folding.
-_DENIED_FUNCTIONS: dict[str, str] = {
-    # PostgreSQL
-    "pg_read_file": _FILES, "pg_read_binary_file": _FILES, "pg_stat_file": _FILES,
-    "pg_file_write": _FILES, "pg_file_rename": _FILES, "pg_file_unlink": _FILES, "pg_file_sync": _FILES,
-    "pg_logdir_ls": _FILES, "lo_import": _FILES, "lo_export": _FILES,
-    "pg_sleep": _WAITS, "pg_sleep_for": _WAITS, "pg_sleep_until": _WAITS,
-    "setval": _STATE, "nextval": _STATE, "set_config": _STATE, "txid_current": _STATE,
-    "pg_current_xact_id": _STATE, "pg_notify": _STATE, "pg_logical_emit_message": _STATE,
-    "pg_import_system_collations": _STATE, "pg_prewarm": _STATE,
-    "pg_terminate_backend": _ADMIN, "pg_cancel_backend": _ADMIN, "pg_reload_conf": _ADMIN,
-    "pg_rotate_logfile": _ADMIN, "pg_promote": _ADMIN, "pg_switch_wal": _ADMIN,
-    "pg_create_restore_point": _ADMIN, "pg_start_backup": _ADMIN, "pg_stop_backup": _ADMIN,
-    "pg_backup_start": _ADMIN, "pg_backup_stop": _ADMIN, "pg_wal_replay_pause": _ADMIN,
-    "pg_wal_replay_resume": _ADMIN, "pg_log_backend_memory_contexts": _ADMIN,
-    "query_to_xml": _DYNAMIC, "query_to_xmlschema": _DYNAMIC, "query_to_xml_and_xmlschema": _DYNAMIC,
-    "cursor_to_xml": _DYNAMIC, "cursor_to_xmlschema": _DYNAMIC,
-    # MySQL / MariaDB
-    "load_file": _FILES, "sleep": _WAITS, "benchmark": _WAITS,
-    "get_lock": _LOCKS, "release_lock": _LOCKS, "release_all_locks": _LOCKS,
-    "master_pos_wait": _WAITS, "source_pos_wait": _WAITS, "master_gtid_wait": _WAITS,
-    "wait_for_executed_gtid_set": _WAITS, "wait_until_sql_thread_after_gtids": _WAITS,
-    "sys_exec": _NATIVE, "sys_eval": _NATIVE,
-    # SQLite (readfile/writefile/edit come from the sqlite3 shell's extensions)
-    "load_extension": _NATIVE, "fts3_tokenizer": _NATIVE,
-    "readfile": _FILES, "writefile": _FILES, "edit": _FILES,
-}
-# Families refused by prefix: every current and future member is dangerous.
-_DENIED_PREFIXES: tuple[tuple[str, str], ...] = (
-    ("dblink", _REMOTE), ("pg_ls_", _FILES), ("lo_", _FILES), ("pg_advisory", _LOCKS),
-    ("pg_try_advisory", _LOCKS), ("pg_stat_reset", _ADMIN), ("pg_replication_", _ADMIN),
-    ("pg_create_", _ADMIN), ("pg_drop_replication", _ADMIN), ("pg_copy_", _ADMIN),
-    ("database_to_xml", _DYNAMIC), ("schema_to_xml", _DYNAMIC),
-)
+# --- What is refused by first word ---------------------------------------------------------
 
 _WRITES = "the workbench only reads data"
 _RUNS_CODE = "it runs code the workbench cannot check"
@@ -423,17 +371,6 @@ _REFUSED_KEYWORDS: dict[str, str] = {
         "only SELECT queries (or EXPLAIN of one) can run; query information_schema instead",
     ),
 }
-
-
-def denied_function_reason(name: str) -> str | None:
-    """Why calling the function ``name`` is refused, or None when it may be called."""
-    folded = unicodedata.normalize("NFKC", name).casefold()
-    if folded in _DENIED_FUNCTIONS:
-        return _DENIED_FUNCTIONS[folded]
-    for prefix, reason in _DENIED_PREFIXES:
-        if folded.startswith(prefix):
-            return reason
-    return None
 
 
 def refused_keyword_reason(keyword: str) -> str | None:

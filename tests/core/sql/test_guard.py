@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from core.errors import InvalidInput, UnsafeSQL
-from core.sql.guard import MAX_SQL_CHARS, check_read_only, denied_function_reason, normalise_dialect
+from core.sql.functions import never_allowed_reason as denied_function_reason
+from core.sql.guard import MAX_SQL_CHARS, check_read_only, normalise_dialect
 from tests.core.sql.hostile_statements import ALL, HARMLESS, HOSTILE, render
 
 HOSTILE_CASES = [
