@@ -12,12 +12,23 @@ and formats the answer for the channel):
   the reply goes out by SMTP.
 - ``POST /webhooks/voice``: ``{"call_id", "caller_id", "transcript"}`` with ``Authorization: Bearer
   <voice token>``; answers ``{"text"}`` ready for text-to-speech.
-- ``POST /webhooks/web``: ``{"session_id", "text"}`` (Bearer web token when one is set); answers
-  ``{"reply"}`` in Markdown with its sources.
+- ``POST /webhooks/web``: ``{"session_id", "text"}`` with ``Authorization: Bearer <web token>``;
+  answers ``{"reply"}`` in Markdown with its sources. Switched off (503) until the token is set.
 - ``GET /healthz``: which channels are switched on.
 
 Push channels (WhatsApp, Telegram, email) are acknowledged at once and answered in the background,
 because their platforms retry calls that take long. A channel whose secrets are not set answers 503.
+
+Replays: every WhatsApp, Telegram and email delivery id is recorded in the metadata store (table
+``webhook_deliveries``, kept AW_WEBHOOK_DELIVERY_TTL_SECONDS) and a delivery seen before is not
+answered again, across restarts and processes. WhatsApp and Telegram messages whose timestamp is
+more than AW_WEBHOOK_MAX_AGE_SECONDS away from the server's clock are acknowledged but not answered
+(a captured signed call replayed later, or a retry after a long outage). Bodies nested too deeply
+to parse answer 400.
+
+Exposure: the service refuses to start on a non-loopback address unless AW_WEBHOOK_TRUSTED_PROXIES
+names the TLS-terminating reverse proxy in front of it; it then trusts that proxy's
+``X-Forwarded-Proto``/``X-Forwarded-For`` and refuses plain-HTTP calls with 403.
 
 Environment variables (secrets are never logged or shown in reprs):
 
@@ -38,12 +49,18 @@ Environment variables (secrets are never logged or shown in reprs):
 - AW_SMTP_HOST, AW_SMTP_PORT, AW_SMTP_USER, AW_SMTP_PASSWORD (secret), AW_SMTP_FROM,
   AW_SMTP_SECURITY (starttls | ssl | none): how email replies are sent.
 - AW_VOICE_WEBHOOK_TOKEN: bearer token of the voice hook (secret).
-- AW_WEB_WEBHOOK_TOKEN: bearer token of the web hook; empty leaves it open (secret).
+- AW_WEB_WEBHOOK_TOKEN: bearer token of the web hook; empty switches the web channel off (secret).
 - AW_CONVERSATION_KEY: key that hashes senders into conversation ids; set it, and keep it (secret).
 - AW_WEBHOOK_RATE_LIMIT: messages a sender may send per minute (20).
 - AW_WEBHOOK_MAX_MESSAGE_CHARS: longest message answered (4000).
 - AW_WEBHOOK_MAX_BODY_MB: largest request body accepted (10).
 - AW_VOICE_MAX_CHARS: longest spoken answer (900).
+- AW_WEBHOOK_MAX_AGE_SECONDS: how far a WhatsApp/Telegram message's timestamp may be from now (300).
+- AW_WEBHOOK_DELIVERY_TTL_SECONDS: how long delivery ids are remembered (86400; at least the max age).
+- AW_WEBHOOK_TRUSTED_PROXIES: addresses of the TLS-terminating proxy, comma separated (uvicorn's
+  ``forwarded_allow_ips``); required to listen on anything but loopback.
+- AW_DATA_DIR: folder of the default metadata store (data), as for the workbench.
+- AW_METADATA_URL: SQLAlchemy URL of the metadata store; empty: ``workbench.db`` in AW_DATA_DIR (secret).
 """
 
 from __future__ import annotations
@@ -53,9 +70,11 @@ import json
 import logging
 import os
 import re
+import sys
 import time
 from dataclasses import dataclass, field, fields
 from email.utils import formatdate, make_msgid
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from fastapi import BackgroundTasks, FastAPI, Request
@@ -63,7 +82,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from connectors.channels.format import format_email, format_telegram, format_voice, format_web, format_whatsapp
-from connectors.channels.guards import RecentDeliveries, SenderRateLimiter
+from connectors.channels.guards import DeliveryLedger, SenderRateLimiter, StoredDeliveries
 from connectors.channels.message import InboundMessage, Normalized, Reply, UnsupportedMessage, conversation_id
 from connectors.channels.normalize import (
     normalize_email,
@@ -90,6 +109,7 @@ from connectors.channels.verify import (
     verify_whatsapp_subscription,
 )
 from core.errors import BackendUnavailable, ConfigError, InvalidInput, RateLimited, WorkbenchError
+from core.metadata import MetadataStore
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +155,11 @@ class WebhookConfig:
     max_message_chars: int = 4000
     max_body_mb: float = 10.0
     voice_max_chars: int = 900
+    max_age_seconds: float = 300.0
+    delivery_ttl_seconds: float = 86400.0
+    trusted_proxies: str = ""
+    data_dir: str = "data"
+    metadata_url: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "WebhookConfig":
@@ -157,19 +182,42 @@ class WebhookConfig:
                 raise ConfigError(f"{env_name(name)} must be a positive number.")
         if self.max_body_mb <= 0 or self.endpoint_timeout <= 0:
             raise ConfigError("AW_WEBHOOK_MAX_BODY_MB and AW_ENDPOINT_TIMEOUT must be positive.")
+        if self.max_age_seconds <= 0:
+            raise ConfigError("AW_WEBHOOK_MAX_AGE_SECONDS must be a positive number of seconds.")
+        if self.delivery_ttl_seconds < self.max_age_seconds:
+            # A shorter memory would forget a delivery while a replay of it is still fresh enough.
+            raise ConfigError("AW_WEBHOOK_DELIVERY_TTL_SECONDS must be at least AW_WEBHOOK_MAX_AGE_SECONDS.")
         if self.smtp_security not in ("starttls", "ssl", "none"):
             raise ConfigError(f"AW_SMTP_SECURITY must be starttls, ssl or none; got {self.smtp_security!r}.")
         if self.telegram_secret_token and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", self.telegram_secret_token):
             raise ConfigError("AW_TELEGRAM_SECRET_TOKEN may only hold 1-256 letters, digits, _ and - (Telegram's rule).")
 
 
-_SERVICE_FIELDS = {"host", "port", "rate_limit", "max_message_chars", "max_body_mb"}
+_SERVICE_FIELDS = {"host", "port", "rate_limit", "max_message_chars", "max_body_mb", "max_age_seconds",
+                   "delivery_ttl_seconds", "trusted_proxies"}
 
 
 def env_name(field_name: str) -> str:
     """The environment variable that sets a ``WebhookConfig`` field."""
     prefix = "AW_WEBHOOK_" if field_name in _SERVICE_FIELDS else "AW_"
     return prefix + field_name.upper()
+
+
+def is_loopback(host: str) -> bool:
+    return host in {"localhost", "::1"} or host.startswith("127.")
+
+
+def check_exposure(config: WebhookConfig) -> None:
+    """Refuse to listen beyond this machine unless a TLS-terminating proxy is configured in front."""
+    if not is_loopback(config.host) and not config.trusted_proxies.strip():
+        raise ConfigError(f"Refusing to listen on {config.host} without a TLS-terminating reverse proxy: put one in "
+                          "front of the service and set AW_WEBHOOK_TRUSTED_PROXIES to its address, or bind to 127.0.0.1.")
+
+
+def build_deliveries(config: WebhookConfig) -> StoredDeliveries:
+    """The delivery log in the metadata store named by ``config`` (the workbench's by default)."""
+    url = config.metadata_url or f"sqlite:///{(Path(config.data_dir).expanduser().resolve() / 'workbench.db')}"
+    return StoredDeliveries(MetadataStore(url), config.delivery_ttl_seconds)
 
 
 def build_outbound_clients(config: WebhookConfig) -> OutboundClients:
@@ -198,10 +246,10 @@ class _Bridge:
     """What every route shares: guards, conversation mapping, the assistant and the senders."""
 
     def __init__(self, config: WebhookConfig, assistant: AssistantClient, outbound: OutboundClients,
-                 clock: Callable[[], float]) -> None:
+                 clock: Callable[[], float], deliveries: DeliveryLedger) -> None:
         self.config, self.assistant, self.outbound = config, assistant, outbound
         self.limiter = SenderRateLimiter(config.rate_limit, clock)
-        self.seen = RecentDeliveries()
+        self.seen = deliveries
         self.rate_text = (f"You are sending messages faster than I can answer (the limit is {config.rate_limit} "
                           "a minute). Please wait a minute and try again.")
 
@@ -313,21 +361,39 @@ def _json(body: bytes) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("The request body is not valid JSON.") from None
+    except RecursionError:
+        raise InvalidInput("The request body is nested too deeply to be a channel message.") from None
 
 
 def create_app(config: WebhookConfig, assistant: AssistantClient, outbound: OutboundClients,
-               *, clock: Callable[[], float] = time.monotonic) -> FastAPI:
-    """The webhook service as a FastAPI app; ``clock`` (seconds) drives the rate limit."""
-    bridge = _Bridge(config, assistant, outbound, clock)
+               *, clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time,
+               deliveries: DeliveryLedger | None = None) -> FastAPI:
+    """The webhook service as a FastAPI app.
+
+    ``clock`` (seconds) drives the rate limit; ``wall_clock`` (Unix seconds) is compared with
+    message timestamps; ``deliveries`` remembers delivery ids (default: the metadata store's log).
+    """
+    if deliveries is None:
+        deliveries = build_deliveries(config)
+    bridge = _Bridge(config, assistant, outbound, clock, deliveries)
+    https_only = not is_loopback(config.host)
     limit_bytes = int(config.max_body_mb * 1_000_000)
     enabled = {
         "whatsapp": bool(config.whatsapp_app_secret and outbound.whatsapp),
         "telegram": bool(config.telegram_secret_token and outbound.telegram),
         "email": bool(config.email_webhook_token and outbound.email),
         "voice": bool(config.voice_webhook_token),
-        "web": True,
+        "web": bool(config.web_webhook_token),
     }
     app = FastAPI(title="Analyst Workbench channel bridges", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.middleware("http")
+    async def tls_only(request: Request, call_next):
+        # Behind the TLS-terminating proxy, the scheme comes from its X-Forwarded-Proto (uvicorn).
+        if https_only and request.url.scheme != "https":
+            return JSONResponse({"error": "This service only answers over HTTPS, through its reverse proxy.",
+                                 "kind": "forbidden"}, status_code=403)
+        return await call_next(request)
 
     @app.exception_handler(WorkbenchError)
     async def workbench_error(request: Request, exc: WorkbenchError) -> JSONResponse:
@@ -337,10 +403,23 @@ def create_app(config: WebhookConfig, assistant: AssistantClient, outbound: Outb
         if not enabled[channel]:
             raise ConfigError(f"The {channel} channel is switched off on this server: set {settings}.")
 
-    def queue(tasks: BackgroundTasks, items: list[Normalized], id_field: str) -> int:
-        """Schedule each item not delivered before (by its platform id) for a background answer."""
-        fresh = [item for item in items if bridge.seen.first_time(
+    def fresh_enough(items: list[Normalized]) -> tuple[list[Normalized], int]:
+        """The items whose timestamp is within AW_WEBHOOK_MAX_AGE_SECONDS of now, and how many were not."""
+        now = wall_clock()
+        kept = [item for item in items if abs(now - item.timestamp.timestamp()) <= config.max_age_seconds]
+        if len(kept) < len(items):
+            logger.warning("Ignored %d %s message(s) timestamped more than %g s from now (a replay, or a retry "
+                           "after a long outage)", len(items) - len(kept), items[0].channel, config.max_age_seconds)
+        return kept, len(items) - len(kept)
+
+    def first_deliveries(items: list[Normalized], id_field: str) -> list[Normalized]:
+        """The items not delivered before (by their platform id); blocking, so run in a thread."""
+        return [item for item in items if bridge.seen.first_time(
             f"{item.channel}:{item.metadata[id_field]}" if item.metadata.get(id_field) not in (None, "") else "")]
+
+    async def queue(tasks: BackgroundTasks, items: list[Normalized], id_field: str) -> int:
+        """Schedule each item not delivered before for a background answer."""
+        fresh = await run_in_threadpool(first_deliveries, items, id_field)
         for item in fresh:
             tasks.add_task(bridge.deliver, item)
         return len(fresh)
@@ -358,24 +437,24 @@ def create_app(config: WebhookConfig, assistant: AssistantClient, outbound: Outb
         require("whatsapp", "AW_WHATSAPP_APP_SECRET and AW_WHATSAPP_TOKEN")
         body = await _read_body(request, limit_bytes)
         verify_whatsapp_signature(body, request.headers.get(WHATSAPP_SIGNATURE_HEADER), config.whatsapp_app_secret)
-        items = normalize_whatsapp(_json(body))
-        accepted = queue(tasks, items, "message_id")
-        return {"status": "accepted", "messages": accepted}
+        items, stale = fresh_enough(normalize_whatsapp(_json(body)))
+        accepted = await queue(tasks, items, "message_id")
+        return {"status": "accepted", "messages": accepted, "stale": stale}
 
     @app.post("/webhooks/telegram")
     async def telegram(request: Request, tasks: BackgroundTasks) -> dict:
         require("telegram", "AW_TELEGRAM_SECRET_TOKEN and AW_TELEGRAM_BOT_TOKEN")
         verify_telegram_secret(request.headers.get(TELEGRAM_SECRET_HEADER), config.telegram_secret_token)
-        items = normalize_telegram(_json(await _read_body(request, limit_bytes)))
-        accepted = queue(tasks, items, "update_id")
-        return {"ok": True, "messages": accepted}
+        items, stale = fresh_enough(normalize_telegram(_json(await _read_body(request, limit_bytes))))
+        accepted = await queue(tasks, items, "update_id")
+        return {"ok": True, "messages": accepted, "stale": stale}
 
     @app.post("/webhooks/email", status_code=202)
     async def email(request: Request, tasks: BackgroundTasks) -> dict:
         require("email", "AW_EMAIL_WEBHOOK_TOKEN, AW_SMTP_HOST and AW_SMTP_FROM")
         verify_bearer_token(request.headers.get("Authorization"), config.email_webhook_token, "email webhook")
         item = normalize_email(await _read_body(request, limit_bytes))
-        accepted = queue(tasks, [item], "message_id")
+        accepted = await queue(tasks, [item], "message_id")
         return {"status": "accepted" if accepted else "duplicate"}
 
     @app.post("/webhooks/voice")
@@ -398,8 +477,8 @@ def create_app(config: WebhookConfig, assistant: AssistantClient, outbound: Outb
 
     @app.post("/webhooks/web")
     async def web(request: Request) -> dict:
-        if config.web_webhook_token:
-            verify_bearer_token(request.headers.get("Authorization"), config.web_webhook_token, "web widget")
+        require("web", "AW_WEB_WEBHOOK_TOKEN")
+        verify_bearer_token(request.headers.get("Authorization"), config.web_webhook_token, "web widget")
         item = normalize_web(_json(await _read_body(request, limit_bytes)))
         if isinstance(item, UnsupportedMessage):
             raise InvalidInput("The message is empty: type a question first.")
@@ -427,21 +506,31 @@ class RedactVerifyToken(logging.Filter):
         return True
 
 
-def main() -> None:
-    """Run the service with uvicorn, configured from the environment."""
+def main(environ: Mapping[str, str] | None = None) -> int:
+    """Run the service with uvicorn, configured from the environment; 2 when the settings are refused."""
     import uvicorn
 
-    config = WebhookConfig.from_env()
+    try:
+        config = WebhookConfig.from_env(environ)
+        check_exposure(config)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not config.conversation_key:
         logger.warning("AW_CONVERSATION_KEY is not set: conversation ids are unkeyed hashes of sender ids.")
+    if not config.web_webhook_token:
+        logger.warning("AW_WEB_WEBHOOK_TOKEN is not set: the web channel is switched off.")
     app = create_app(config, build_assistant_client(config), build_outbound_clients(config))
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config.setdefault("filters", {})["redact"] = {"()": RedactVerifyToken}
     for handler in log_config["handlers"].values():
         handler.setdefault("filters", []).append("redact")
-    uvicorn.run(app, host=config.host, port=config.port, log_config=log_config)
+    proxies = ",".join(p.strip() for p in config.trusted_proxies.split(",") if p.strip())
+    uvicorn.run(app, host=config.host, port=config.port, log_config=log_config,
+                proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

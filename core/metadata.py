@@ -172,6 +172,15 @@ chat_messages = Table(
     Column("created_at", String(32), nullable=False),
 )
 
+# Webhook deliveries already handled (a hash of channel + platform id), kept until expires_at (Unix
+# seconds) so a redelivered or replayed call is not answered twice, even after a restart.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata_schema,
+    Column("id", String(80), primary_key=True),
+    Column("expires_at", Float, nullable=False, index=True),
+)
+
 WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 
 

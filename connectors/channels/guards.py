@@ -1,14 +1,25 @@
 """Guards the webhook service puts in front of the assistant: a per-sender rate limit, and a
-memory of recent deliveries so a platform's retry is not answered twice. Both are thread-safe
-(push channels are answered in background threads) and bounded in memory.
+memory of deliveries so a platform's retry (or a captured call replayed later) is not answered
+twice. All are thread-safe (push channels are answered in background threads).
+
+- ``RecentDeliveries``: in memory, bounded; forgets everything on restart (tests, one-off runs).
+- ``StoredDeliveries``: in the metadata store's ``webhook_deliveries`` table with an expiry, so it
+  survives restarts and is shared by every process using the same store.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import OrderedDict, deque
-from typing import Callable
+from typing import Callable, Protocol
+
+from sqlalchemy import delete, insert
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from core.errors import BackendUnavailable
+from core.metadata import MetadataStore, webhook_deliveries
 
 
 class SenderRateLimiter:
@@ -63,3 +74,54 @@ class RecentDeliveries:
             if len(self._ids) > self._size:
                 self._ids.popitem(last=False)
             return True
+
+
+class DeliveryLedger(Protocol):
+    def first_time(self, delivery_id: str) -> bool:
+        """True the first time ``delivery_id`` is seen (within the ledger's memory)."""
+
+
+class StoredDeliveries:
+    """Delivery ids in the metadata store, each kept for ``ttl_seconds`` (wall-clock seconds).
+
+    Ids are stored as SHA-256 hashes (platform ids can be long and name senders). Recording an id
+    is one INSERT on the primary key, so two processes racing on the same delivery cannot both
+    win. When the store cannot be reached the check fails closed with ``BackendUnavailable``
+    (the platform is told to retry later) rather than risking a second answer.
+    """
+
+    PURGE_EVERY_SECONDS = 60.0
+
+    def __init__(self, store: MetadataStore, ttl_seconds: float, clock: Callable[[], float] = time.time) -> None:
+        if ttl_seconds <= 0:
+            raise ValueError("ttl_seconds must be positive")
+        self._store, self._ttl, self._clock = store, ttl_seconds, clock
+        self._purged_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def first_time(self, delivery_id: str) -> bool:
+        if not delivery_id:
+            return True
+        key = hashlib.sha256(delivery_id.encode("utf-8")).hexdigest()
+        now = self._clock()
+        table = webhook_deliveries
+        try:
+            self._purge(now)
+            with self._store.begin() as conn:
+                # An expired record of the same id no longer counts.
+                conn.execute(delete(table).where(table.c.id == key, table.c.expires_at <= now))
+                conn.execute(insert(table).values(id=key, expires_at=now + self._ttl))
+            return True
+        except IntegrityError:
+            return False
+        except SQLAlchemyError:
+            raise BackendUnavailable("The delivery log in the metadata store cannot be reached; "
+                                     "the call was not answered, so the platform will retry it.") from None
+
+    def _purge(self, now: float) -> None:
+        with self._lock:
+            if now - self._purged_at < self.PURGE_EVERY_SECONDS:
+                return
+            self._purged_at = now
+        with self._store.begin() as conn:
+            conn.execute(delete(webhook_deliveries).where(webhook_deliveries.c.expires_at <= now))

@@ -144,6 +144,9 @@ def normalize_telegram(update: Mapping[str, Any]) -> list[Normalized]:
     }
     sender_id = _identifier(sender.get("id"), "A Telegram message's sender id")
     timestamp = _epoch(_require(message, "date", "A Telegram message"), "A Telegram message")
+    if key == "edited_message" and message.get("edit_date") is not None:
+        # An edit carries the original message's date; the edit itself happened at edit_date.
+        timestamp = _epoch(message["edit_date"], "A Telegram edited message")
     text = message.get("text", "")
     if not isinstance(text, str) or not text.strip():
         kind = next((k for k in _TELEGRAM_MEDIA if k in message), "non-text message")

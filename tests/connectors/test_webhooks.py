@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from email.message import EmailMessage
 from pathlib import Path
@@ -36,6 +37,7 @@ SECRETS = {
     "telegram_secret_token": "tg-secret-token_0c3f",
     "email_webhook_token": "email-hook-token-7777",
     "voice_webhook_token": "voice-hook-token-8888",
+    "web_webhook_token": "web-hook-token-6666",
     "conversation_key": "conversation-key-9999",
 }
 ANSWER = Reply("Sales in the North were **120** units [1].", (Source(1, "sql", "retail.db: orders", ""),))
@@ -89,14 +91,20 @@ class FakeClock:
 class Service:
     """One app with its fakes, so a test can post and then look at what happened."""
 
-    def __init__(self, assistant: FakeAssistant | None = None, **overrides) -> None:
+    def __init__(self, assistant: FakeAssistant | None = None, *, wall_clock=None, base_url="http://testserver",
+                 **overrides) -> None:
         self.assistant = assistant or FakeAssistant()
         self.whatsapp, self.telegram, self.email = RecordingWhatsApp(), RecordingTelegram(), RecordingEmail()
         self.clock = FakeClock()
-        self.config = WebhookConfig(**(SECRETS | {"smtp_host": "smtp.example.com",
-                                                  "smtp_from": "Workbench <assistant@workbench.example.com>"} | overrides))
+        # The fixtures are dated 2025: tests not about freshness accept any timestamp. Each service
+        # gets its own metadata store unless a test shares one (a restart).
+        defaults = {"smtp_host": "smtp.example.com", "smtp_from": "Workbench <assistant@workbench.example.com>",
+                    "max_age_seconds": 1e12, "delivery_ttl_seconds": 1e12,
+                    "metadata_url": f"sqlite:///{tempfile.mkdtemp(prefix='hooks-')}/workbench.db"}
+        self.config = WebhookConfig(**(SECRETS | defaults | overrides))
         outbound = OutboundClients(whatsapp=self.whatsapp, telegram=self.telegram, email=self.email)
-        self.client = TestClient(create_app(self.config, self.assistant, outbound, clock=self.clock))
+        self.client = TestClient(create_app(self.config, self.assistant, outbound, clock=self.clock,
+                                            wall_clock=wall_clock or time.time), base_url=base_url)
 
     def post_whatsapp(self, payload: dict | bytes, signature: str | None = "sign"):
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
@@ -112,7 +120,8 @@ class Service:
         return self.client.post("/webhooks/telegram", json=payload, headers=headers)
 
     def post_web(self, text: str, session_id: str = "session-1"):
-        return self.client.post("/webhooks/web", json={"session_id": session_id, "text": text})
+        return self.client.post("/webhooks/web", json={"session_id": session_id, "text": text},
+                                headers=bearer("web_webhook_token"))
 
 
 def load(name: str) -> dict:
@@ -141,7 +150,7 @@ def test_whatsapp_signed_message_is_answered_through_the_cloud_api(caplog):
     with caplog.at_level(logging.DEBUG):
         response = service.post_whatsapp(load("whatsapp_text.json"))
     assert response.status_code == 200
-    assert response.json() == {"status": "accepted", "messages": 1}
+    assert response.json() == {"status": "accepted", "messages": 1, "stale": 0}
     [(question, conversation)] = service.assistant.calls
     assert question == "What were total sales in the North region last quarter?"
     assert conversation == conversation_id("whatsapp", "16505551234", SECRETS["conversation_key"])
@@ -295,7 +304,7 @@ def test_web_returns_markdown_with_sources_and_stable_conversations():
     first = service.post_web("Top products?", "session-a").json()
     again = service.post_web("And by region?", "session-a").json()
     other = service.post_web("Top products?", "session-b").json()
-    assert first["reply"].startswith("Sales in the North were **120** units [1].")
+    assert first["reply"].startswith("Sales in the North were **120** units \\[1\\].")  # escaped by the sanitiser
     assert "**Sources**" in first["reply"]
     assert first["sources"] == [{"index": 1, "kind": "sql", "title": "retail.db: orders"}]
     assert first["conversation_id"] == again["conversation_id"] != other["conversation_id"]
@@ -337,7 +346,7 @@ def test_unexpected_assistant_failure_is_logged_and_the_sender_is_told(caplog):
 
 def test_oversized_bodies_are_413():
     service = Service(max_body_mb=0.001)
-    response = service.client.post("/webhooks/web", content=b"{" + b" " * 2000 + b"}")
+    response = service.client.post("/webhooks/web", content=b"{" + b" " * 2000 + b"}", headers=bearer("web_webhook_token"))
     assert response.status_code == 413
 
 
@@ -454,7 +463,8 @@ def free_port() -> int:
 def test_python_m_connectors_webhooks_serves_on_localhost_and_keeps_secrets_out_of_logs():
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AW_")}
-    env |= {"AW_WEBHOOK_PORT": str(port), "AW_WHATSAPP_VERIFY_TOKEN": "verify-s3cret", "AW_CONVERSATION_KEY": "k"}
+    env |= {"AW_WEBHOOK_PORT": str(port), "AW_WHATSAPP_VERIFY_TOKEN": "verify-s3cret", "AW_CONVERSATION_KEY": "k",
+            "AW_DATA_DIR": tempfile.mkdtemp(prefix="hooks-")}
     process = subprocess.Popen([sys.executable, "-m", "connectors.webhooks"], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -468,7 +478,7 @@ def test_python_m_connectors_webhooks_serves_on_localhost_and_keeps_secrets_out_
                 assert process.poll() is None and time.monotonic() < deadline, "the service did not start"
                 time.sleep(0.2)
         assert health.json()["channels"] == {"whatsapp": False, "telegram": False, "email": False,
-                                             "voice": False, "web": True}
+                                             "voice": False, "web": False}
         handshake = httpx.get(f"{base}/webhooks/whatsapp", params={
             "hub.mode": "subscribe", "hub.verify_token": "verify-s3cret", "hub.challenge": "777"})
         assert handshake.text == "777"
@@ -478,3 +488,126 @@ def test_python_m_connectors_webhooks_serves_on_localhost_and_keeps_secrets_out_
     assert f"127.0.0.1:{port}" in output
     assert "hub.verify_token=<redacted>" in output
     assert "verify-s3cret" not in output
+
+
+# --- Replays, stale timestamps, exposure, deep JSON ----------------------------------------
+
+WHATSAPP_TEXT_TIME = 1749416383  # the timestamp in whatsapp_text.json
+TELEGRAM_MESSAGE_TIME = 1749416383  # the date in telegram_message.json
+
+
+def test_a_captured_signed_whatsapp_body_replayed_after_a_restart_is_not_answered(tmp_path):
+    shared = {"metadata_url": f"sqlite:///{tmp_path}/workbench.db", "max_age_seconds": 300,
+              "delivery_ttl_seconds": 86400}
+    first = Service(wall_clock=lambda: WHATSAPP_TEXT_TIME + 5, **shared)
+    body = json.dumps(load("whatsapp_text.json")).encode()
+    assert first.post_whatsapp(body).json()["messages"] == 1
+    # A new process on the same store (a restart): the same signed body is acknowledged, not answered.
+    restarted = Service(wall_clock=lambda: WHATSAPP_TEXT_TIME + 60, **shared)
+    again = restarted.post_whatsapp(body)
+    assert again.status_code == 200 and again.json()["messages"] == 0
+    assert restarted.assistant.calls == [] and restarted.whatsapp.sent == []
+
+
+def test_telegram_and_email_redeliveries_are_remembered_across_restarts(tmp_path):
+    shared = {"metadata_url": f"sqlite:///{tmp_path}/workbench.db", "max_age_seconds": 300}
+    update = load("telegram_message.json")
+    raw = (FIXTURES / "email_reply.eml").read_bytes()
+    first = Service(wall_clock=lambda: TELEGRAM_MESSAGE_TIME, **shared)
+    assert first.post_telegram(update).json()["messages"] == 1
+    assert first.client.post("/webhooks/email", content=raw, headers=bearer("email_webhook_token")).json() == {"status": "accepted"}
+    restarted = Service(wall_clock=lambda: TELEGRAM_MESSAGE_TIME, **shared)
+    assert restarted.post_telegram(update).json()["messages"] == 0
+    assert restarted.client.post("/webhooks/email", content=raw, headers=bearer("email_webhook_token")).json() == {"status": "duplicate"}
+    assert restarted.assistant.calls == []
+
+
+@pytest.mark.parametrize("offset", [301, 86400 * 30, -301])
+def test_messages_timestamped_outside_the_window_are_not_answered(offset):
+    service = Service(wall_clock=lambda: WHATSAPP_TEXT_TIME + offset, max_age_seconds=300)
+    response = service.post_whatsapp(load("whatsapp_text.json"))
+    assert response.status_code == 200 and response.json() == {"status": "accepted", "messages": 0, "stale": 1}
+    telegram = Service(wall_clock=lambda: TELEGRAM_MESSAGE_TIME + offset, max_age_seconds=300)
+    assert telegram.post_telegram(load("telegram_message.json")).json()["stale"] == 1
+    assert service.assistant.calls == [] and telegram.assistant.calls == []
+
+
+def test_the_window_is_configurable_and_documented():
+    assert WebhookConfig.from_env({"AW_WEBHOOK_MAX_AGE_SECONDS": "60"}).max_age_seconds == 60
+    assert WebhookConfig().max_age_seconds == 300
+    with pytest.raises(ConfigError, match="AW_WEBHOOK_DELIVERY_TTL_SECONDS"):
+        WebhookConfig(max_age_seconds=600, delivery_ttl_seconds=60)
+    assert "AW_WEBHOOK_MAX_AGE_SECONDS" in (ROOT / "README.md").read_text()
+    within = Service(wall_clock=lambda: WHATSAPP_TEXT_TIME + 299, max_age_seconds=300)
+    assert within.post_whatsapp(load("whatsapp_text.json")).json()["messages"] == 1
+
+
+def test_stored_delivery_ids_expire_after_their_ttl(tmp_path):
+    from connectors.channels.guards import StoredDeliveries
+    from core.metadata import MetadataStore, webhook_deliveries
+
+    clock = FakeClock()
+    store = MetadataStore(f"sqlite:///{tmp_path}/workbench.db")
+    one, other = StoredDeliveries(store, 100, clock), StoredDeliveries(store, 100, clock)
+    assert one.first_time("whatsapp:wamid.1") is True
+    assert other.first_time("whatsapp:wamid.1") is False  # another process sees it too
+    assert one.first_time("") is True and one.first_time("") is True
+    clock.now += 101
+    assert other.first_time("whatsapp:wamid.1") is True
+    with store.connect() as conn:
+        ids = [row.id for row in conn.execute(webhook_deliveries.select())]
+    assert ids and all(len(i) == 64 and "wamid" not in i for i in ids)  # hashed, never the platform id
+
+
+def test_the_delivery_table_appears_on_an_existing_data_dir(tmp_path):
+    import sqlalchemy
+
+    from connectors.channels.guards import StoredDeliveries
+    from core.metadata import MetadataStore
+
+    url = f"sqlite:///{tmp_path}/workbench.db"
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sqlalchemy.text("CREATE TABLE workspaces (name VARCHAR(64) PRIMARY KEY, created_at VARCHAR(32))"))
+    engine.dispose()
+    assert StoredDeliveries(MetadataStore(url), 60).first_time("telegram:1") is True
+    assert "webhook_deliveries" in sqlalchemy.inspect(sqlalchemy.create_engine(url)).get_table_names()
+
+
+def test_web_channel_is_off_without_a_token():
+    service = Service(web_webhook_token="")
+    response = service.client.post("/webhooks/web", json={"session_id": "s", "text": "hi"})
+    assert response.status_code == 503 and "AW_WEB_WEBHOOK_TOKEN" in response.json()["error"]
+    assert service.client.get("/healthz").json()["channels"]["web"] is False
+    assert service.assistant.calls == []
+
+
+def test_refuses_a_non_loopback_bind_without_a_tls_proxy(capsys):
+    assert webhooks.main({"AW_WEBHOOK_HOST": "0.0.0.0", "AW_DATA_DIR": tempfile.mkdtemp()}) == 2
+    assert "AW_WEBHOOK_TRUSTED_PROXIES" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="Refusing to listen on 10.1.2.3"):
+        webhooks.check_exposure(WebhookConfig(host="10.1.2.3"))
+    webhooks.check_exposure(WebhookConfig(host="0.0.0.0", trusted_proxies="10.0.0.5"))
+    webhooks.check_exposure(WebhookConfig())
+
+
+def test_behind_the_proxy_only_https_calls_are_answered():
+    plain = Service(host="0.0.0.0", trusted_proxies="10.0.0.5")
+    assert plain.post_web("hi").status_code == 403
+    secure = Service(host="0.0.0.0", trusted_proxies="10.0.0.5", base_url="https://testserver")
+    assert secure.post_web("hi").status_code == 200
+
+
+@pytest.mark.parametrize("channel", ["whatsapp", "telegram", "voice", "web"])
+def test_deeply_nested_json_is_400_not_500(channel):
+    service = Service()
+    service.client = TestClient(service.client.app, raise_server_exceptions=False)
+    body = b"[" * 200_000 + b"]" * 200_000
+    if channel == "whatsapp":
+        response = service.post_whatsapp(body)
+    else:
+        token = {"telegram": {}, "voice": bearer("voice_webhook_token"), "web": bearer("web_webhook_token")}[channel]
+        headers = token | ({"X-Telegram-Bot-Api-Secret-Token": SECRETS["telegram_secret_token"]} if channel == "telegram" else {})
+        response = service.client.post(f"/webhooks/{channel}", content=body, headers=headers)
+    assert response.status_code == 400, response.text
+    assert "nested too deeply" in response.json()["error"]

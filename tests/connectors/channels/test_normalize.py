@@ -101,6 +101,7 @@ def test_telegram_message_update():
 def test_telegram_edited_message_in_a_group_keeps_sender_and_chat_apart():
     [message] = normalize_telegram(load("telegram_edited.json"))
     assert message.metadata["edited"] is True
+    assert message.timestamp == datetime.fromtimestamp(1749416450, timezone.utc)  # edit_date, not the original date
     assert message.sender_id == "7311452804"
     assert message.metadata["chat_id"] == -1001234567890
     assert message.metadata["chat_type"] == "supergroup"
