@@ -84,11 +84,25 @@ class QueryResult:
     truncated: bool
     elapsed: float
     sql: str = ""
+    truncated_reason: str = ""  # which limit cut the result: the row cap or the byte budget
 
-    def to_frame(self):
+    def to_frame(self, *, max_cell_chars: int | None = None):
+        """The rows as a DataFrame; ``max_cell_chars`` shortens long text and bytes for display."""
         import pandas as pd  # imported lazily: pandas is only needed at the UI edge
 
-        return pd.DataFrame(list(self.rows), columns=list(self.columns))
+        rows = self.rows if max_cell_chars is None else [
+            tuple(shorten_cell(value, max_cell_chars) for value in row) for row in self.rows
+        ]
+        return pd.DataFrame(list(rows), columns=list(self.columns))
+
+
+def shorten_cell(value: Any, max_chars: int) -> Any:
+    """``value`` cut to ``max_chars`` characters with a note of its full length; other values unchanged."""
+    if isinstance(value, bytes) and len(value) > max_chars:
+        return f"<{len(value):,} bytes>"
+    if isinstance(value, str) and len(value) > max_chars:
+        return f"{value[:max_chars]}… ({len(value):,} characters)"
+    return value
 
 
 @dataclass(frozen=True)

@@ -214,6 +214,9 @@ class SQLSettings:
     extra_functions: tuple[str, ...] = ()
     allow_privileged: bool = False
     sqlite_roots: tuple[Path, ...] = ()
+    # Not settings of their own: the workbench's stores, which no connection may open.
+    workbench_data_dir: Path | None = None
+    metadata_url: str = field(default="", repr=False)
 
     @property
     def max_result_bytes(self) -> int:
@@ -343,6 +346,8 @@ class Settings:
                 extra_functions=tuple(f.strip().lower() for f in v["sql"]["extra_functions"].split(",") if f.strip()),
                 allow_privileged=v["sql"]["allow_privileged"],
                 sqlite_roots=tuple(Path(r).expanduser().resolve() for r in v["sql"]["sqlite_roots"].split(":") if r.strip()),
+                workbench_data_dir=data_dir,
+                metadata_url=metadata_url,
             ),
             ingest=IngestSettings(**ingest),
             endpoint=EndpointSettings(

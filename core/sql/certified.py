@@ -168,9 +168,10 @@ def placeholders_in(sql: str, dialect: str) -> set[str]:
     return {node.name for node in tree.find_all(exp.Placeholder) if node.name}
 
 
-def validate_certified(sql: str, parameters: Sequence[CertifiedParameter], dialect: str) -> None:
+def validate_certified(sql: str, parameters: Sequence[CertifiedParameter], dialect: str, *,
+                       extra_functions: frozenset[str] = frozenset()) -> None:
     """Refuse a pair whose SQL is not a read-only query or whose placeholders and parameters disagree."""
-    used = placeholders_in(check_read_only(sql, dialect), dialect)
+    used = placeholders_in(check_read_only(sql, dialect, extra_functions=extra_functions), dialect)
     declared = {placeholder for parameter in parameters for placeholder in parameter.placeholders}
     for placeholder in sorted(used - declared):
         raise InvalidInput(f"The SQL uses :{placeholder} but no parameter declares it: add a line such as "

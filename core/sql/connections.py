@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select, update
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 
 from core.errors import ConfigError, InvalidInput, NotFound
 from core.metadata import MetadataStore, new_id, now_iso, sql_connections
+from core.settings import SQLSettings
+from core.sql.database_urls import check_url_options, parse_database_url
 from core.sql.dialects import dialect_name, sqlite_path
 from core.sql.runner import GuardedRunner
 
@@ -110,14 +112,7 @@ class SecretStore:
 
 def parse_url(url: str | URL) -> URL:
     """A SQLAlchemy URL; a malformed one raises ``ConfigError`` without echoing it (it may hold a password)."""
-    if isinstance(url, URL):
-        return url
-    try:
-        return make_url((url or "").strip())
-    except Exception:  # SQLAlchemy raises several types, and their messages repeat the URL
-        raise ConfigError("The database URL is not a valid SQLAlchemy URL: write it like "
-                          "postgresql+psycopg://user@host:5432/db, mysql+pymysql://user@host/db or "
-                          "sqlite:////path/to/file.db.") from None
+    return parse_database_url(url)
 
 
 def split_password(url: str | URL) -> tuple[URL, str]:
@@ -133,6 +128,8 @@ def split_password(url: str | URL) -> tuple[URL, str]:
         given = query.pop("password")
         password = password or (given[0] if isinstance(given, tuple) else given)
     stripped = without_password(parsed).set(query=query)
+    # Refused here too, so the Add-connection form and `sql add` name a bad option at once.
+    check_url_options(stripped, dialect)
     if dialect == "sqlite":
         stripped = stripped.set(database=str(sqlite_path(stripped)), query={})
     return stripped, str(password)
@@ -156,10 +153,11 @@ def validate_connection_name(name: str) -> str:
     return name
 
 
-def check_database(url: URL, timeout_seconds: float) -> float:
-    """Open the database read-only and run ``SELECT 1``; returns the seconds it took, raises if it fails."""
+def check_database(url: URL, settings: SQLSettings) -> float:
+    """Open the database read-only under the settings' access policy and run ``SELECT 1``;
+    returns the seconds it took, raises if it fails (or the policy refuses the connection)."""
     started = time.perf_counter()
-    with GuardedRunner(url, timeout_seconds=timeout_seconds, row_cap=1) as runner:
+    with GuardedRunner.from_settings(url, settings) as runner:
         runner.run("SELECT 1")
     return time.perf_counter() - started
 

@@ -35,7 +35,7 @@ from typing import Any
 
 import sqlalchemy
 from sqlalchemy import event, text
-from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine
 
 from core.errors import (
     BackendUnavailable,
@@ -46,6 +46,9 @@ from core.errors import (
     QueryTimeout,
     WorkbenchError,
 )
+from core.sql.access import AccessPolicy
+from core.sql.database_urls import check_url_options, parse_database_url
+from core.sql.privileges import mysql_excess_privileges, postgres_excess_privileges, refuse_privileged
 
 _BACKENDS = {"sqlite": "sqlite", "postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql"}
 _DEFAULT_DRIVERS = {"postgres": "psycopg", "mysql": "pymysql"}
@@ -74,9 +77,13 @@ _SQLITE_DENIED_FUNCTIONS = {"load_extension", "readfile", "writefile", "edit", "
 # How many SQLite VM instructions run between deadline checks: small enough to stop within
 # milliseconds, large enough that the check costs nothing measurable.
 _SQLITE_PROGRESS_STEPS = 1000
+_PG_STREAM_CHUNK = 20
+_ROW_OVERHEAD_BYTES = 16
+_SCALAR_BYTES = 8
 
 _MYSQL_TIMEOUT_CODES = {1969, 3024, 1317}  # MariaDB max_statement_time, MySQL max_execution_time, interrupted
 _MYSQL_LOST_CONNECTION = 2013
+_MYSQL_COM_RESET_CONNECTION = 0x1F
 _PG_QUERY_CANCELED = "57014"
 _SQLALCHEMY_BACKGROUND = re.compile(r"\s*\(Background on this error at: [^)]*\)")
 _STARTS_AS_QUERY = re.compile(r"\s*(SELECT|WITH|VALUES|TABLE|\()", re.IGNORECASE)
@@ -106,16 +113,62 @@ class FetchedRows:
     columns: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
     more: bool
+    truncated_reason: str = ""
+
+
+class _ResultBudget:
+    """Rows kept while fetching, until the row cap or the byte budget says stop.
+
+    Sizes are what the values take as text or bytes (a number counts 8): close enough to
+    bound memory, cheap enough to count on every row.
+    """
+
+    def __init__(self, max_rows: int, max_bytes: int) -> None:
+        self.max_rows, self.max_bytes = max_rows, max_bytes
+        self.rows: list[tuple[Any, ...]] = []
+        self.size = 0
+        self.more = False
+        self.reason = ""
+
+    def add(self, row: tuple[Any, ...]) -> bool:
+        """Keep ``row`` if it fits; False means stop fetching (and that more rows existed)."""
+        if len(self.rows) >= self.max_rows:
+            self.more, self.reason = True, f"more than {self.max_rows:,} rows (AW_SQL_ROW_CAP)"
+            return False
+        size = _ROW_OVERHEAD_BYTES + sum(
+            len(value) if isinstance(value, (str, bytes, bytearray, memoryview)) else _SCALAR_BYTES for value in row
+        )
+        if self.size + size > self.max_bytes and self.rows:
+            self.more = True
+            self.reason = f"more than {self.max_bytes / 1048576:g} MB of data (AW_SQL_MAX_RESULT_MB)"
+            return False
+        self.rows.append(row)
+        self.size += size
+        if self.size > self.max_bytes:  # one row alone is over the budget: keep it, stop here
+            self.more = True
+            self.reason = f"more than {self.max_bytes / 1048576:g} MB of data (AW_SQL_MAX_RESULT_MB)"
+            return False
+        return True
+
+    def fetched(self, columns: tuple[str, ...]) -> FetchedRows:
+        return FetchedRows(columns, tuple(self.rows), more=self.more, truncated_reason=self.reason)
 
 
 class ReadOnlyDatabase:
     """One pooled engine for one database, handing out read-only, time-limited sessions."""
 
-    def __init__(self, url: str | URL, timeout_seconds: float) -> None:
+    def __init__(self, url: str | URL, timeout_seconds: float, policy: AccessPolicy | None = None) -> None:
         if not timeout_seconds or timeout_seconds <= 0:
             raise ConfigError("The SQL time limit must be a positive number of seconds.")
         self.dialect = dialect_name(url)
         self.url = _with_driver(_parse_url(url), self.dialect)
+        self.policy = policy or AccessPolicy()
+        # Refused before anything connects: driver options and the workbench's own stores.
+        check_url_options(self.url, self.dialect)
+        if self.dialect == "sqlite":
+            self.policy.check_sqlite_file(sqlite_path(self.url))
+        else:
+            self.policy.check_server(self.url)
         self.timeout_seconds = float(timeout_seconds)
         self.safe_url = self.url.render_as_string(hide_password=True)
         self._password = self.url.password or ""
@@ -123,6 +176,13 @@ class ReadOnlyDatabase:
 
     def __repr__(self) -> str:
         return f"ReadOnlyDatabase({self.safe_url!r}, timeout_seconds={self.timeout_seconds})"
+
+    def check_role(self, dbapi_connection: Any) -> None:
+        """Refuse a new connection whose role can do more than read, unless the policy allows it."""
+        if self.policy.allow_privileged:
+            return
+        found = _EXCESS_PRIVILEGES[self.dialect](dbapi_connection)
+        refuse_privileged(self.dialect, self.url.username or "", self.url.database or "", found)
 
     @contextmanager
     def session(self) -> Iterator["ReadOnlySession"]:
@@ -191,6 +251,11 @@ class ReadOnlyDatabase:
                 f"Lost the connection to the database at {self.safe_url}: {self.clean_message(error)}"
             )
         message = self.clean_message(error)
+        if self.dialect == "sqlite" and message == "string or blob too big":
+            return DatabaseError(
+                f"A value in the query is larger than the {self.policy.max_result_bytes / 1048576:g} MB result limit "
+                "(AW_SQL_MAX_RESULT_MB) and was stopped."
+            )
         if self.dialect == "sqlite" and message == "not authorized":
             message = "not authorized: this connection only allows reading"
         return DatabaseError(f"The database refused the query: {message}")
@@ -267,6 +332,9 @@ def _build_sqlite_engine(database: ReadOnlyDatabase) -> Engine:
         )
         raw.execute("PRAGMA query_only=1")
         raw.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+        # One value can be no larger than the whole result may be. This also bounds single C
+        # calls (zeroblob, replace over a huge string) that never reach the progress handler.
+        raw.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max(1024 * 1024, database.policy.max_result_bytes))
         raw.set_authorizer(_sqlite_authorizer)
         return raw
 
@@ -300,8 +368,11 @@ def _fetch_with_sqlalchemy(
         if not result.returns_rows:
             return FetchedRows(columns=(), rows=(), more=False)
         columns = tuple(result.keys())
-        rows = result.fetchmany(max_rows + 1)
-        return FetchedRows(columns, tuple(tuple(row) for row in rows[:max_rows]), more=len(rows) > max_rows)
+        budget = _ResultBudget(max_rows, session.database.policy.max_result_bytes)
+        for row in result:  # one row at a time, so the budget is checked before the next arrives
+            if not budget.add(tuple(row)):
+                break
+        return budget.fetched(columns)
     finally:
         result.close()
 
@@ -328,6 +399,21 @@ def _build_postgres_engine(database: ReadOnlyDatabase) -> Engine:
     def _read_only_connection(dbapi_connection: Any, _record: Any) -> None:
         # psycopg then opens every transaction with BEGIN READ ONLY.
         dbapi_connection.read_only = True
+        database.check_role(dbapi_connection)
+
+    @event.listens_for(engine, "reset")
+    def _reset_session(dbapi_connection: Any, _record: Any, _state: Any) -> None:
+        # A query can leave state on the server session (an advisory lock, a setting, a prepared
+        # statement, a cursor); the next user of this pooled connection must not inherit it.
+        from psycopg.pq import TransactionStatus
+
+        if dbapi_connection.info.transaction_status != TransactionStatus.IDLE:
+            dbapi_connection.rollback()
+        dbapi_connection.autocommit = True
+        try:
+            dbapi_connection.execute("DISCARD ALL")
+        finally:
+            dbapi_connection.autocommit = False
 
     return engine
 
@@ -350,28 +436,29 @@ def _fetch_postgres(session: ReadOnlySession, sql: str, params: dict | None, max
     if params:
         compiled = text(sql).compile(dialect=session.connection.dialect)
         query, values = compiled.string, compiled.construct_params(params)
-    chunk = min(max_rows + 1, 500) if capabilities.has_stream_chunked() else 1
-    rows: list[tuple[Any, ...]] = []
+    budget = _ResultBudget(max_rows, session.database.policy.max_result_bytes)
+    # Chunks of rows arrive together: keep them small enough that one chunk of wide rows cannot
+    # overshoot the byte budget by much.
+    chunk = min(max_rows + 1, _PG_STREAM_CHUNK) if capabilities.has_stream_chunked() else 1
     with session.connection.connection.driver_connection.cursor() as cursor:
         # stream() uses the extended protocol (one statement only) and cancels the server-side
         # query when closed early, so a huge result never lands in memory.
         stream = cursor.stream(query, values, size=chunk)
         try:
             for row in stream:
-                rows.append(tuple(row))
-                if len(rows) > max_rows:
+                if not budget.add(tuple(row)):
                     break
         finally:
             stream.close()
         description = cursor.description
-        if description is None and not rows and _STARTS_AS_QUERY.match(query):
+        if description is None and not budget.rows and _STARTS_AS_QUERY.match(query):
             # A stream that yields no rows keeps no column names, and an empty table still
             # needs its header: ask for them with LIMIT 0, which reads no rows. prepare=True
             # keeps psycopg on the one-statement extended protocol.
             cursor.execute(f"SELECT * FROM ({query}) AS workbench_columns LIMIT 0", values, prepare=True)
             description = cursor.description
         columns = tuple(column.name for column in description or ())
-    return FetchedRows(columns, tuple(rows[:max_rows]), more=len(rows) > max_rows)
+    return budget.fetched(columns)
 
 
 # --- MySQL / MariaDB ---------------------------------------------------------------------------
@@ -386,20 +473,37 @@ def _build_mysql_engine(database: ReadOnlyDatabase) -> Engine:
             "connect_timeout": _CONNECT_TIMEOUT_SECONDS,
             # A client-side backstop in case the server-side limit does not fire.
             "read_timeout": math.ceil(database.timeout_seconds) + 10,
+            # Never let the server ask for a file from this machine (LOAD DATA LOCAL INFILE).
+            "local_infile": False,
         },
     )
 
     @event.listens_for(engine, "connect")
     def _read_only_session(dbapi_connection: Any, _record: Any) -> None:
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute("SET SESSION TRANSACTION READ ONLY")
-            # Without NO_BACKSLASH_ESCAPES the server reads strings the way the checker does.
-            cursor.execute(
-                "SET SESSION sql_mode = TRIM(BOTH ',' FROM "
-                "REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), ',NO_BACKSLASH_ESCAPES,', ','))"
-            )
+        _mysql_session_defaults(dbapi_connection)
+        database.check_role(dbapi_connection)
+
+    @event.listens_for(engine, "reset")
+    def _reset_session(dbapi_connection: Any, _record: Any, _state: Any) -> None:
+        # COM_RESET_CONNECTION drops what a query left on the session (user locks, user
+        # variables, temporary tables, settings) without a new login; then the read-only
+        # defaults go back on.
+        dbapi_connection.rollback()
+        dbapi_connection._execute_command(_MYSQL_COM_RESET_CONNECTION, b"")
+        dbapi_connection._read_ok_packet()
+        _mysql_session_defaults(dbapi_connection)
 
     return engine
+
+
+def _mysql_session_defaults(dbapi_connection: Any) -> None:
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET SESSION TRANSACTION READ ONLY")
+        # Without NO_BACKSLASH_ESCAPES the server reads strings the way the checker does.
+        cursor.execute(
+            "SET SESSION sql_mode = TRIM(BOTH ',' FROM "
+            "REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), ',NO_BACKSLASH_ESCAPES,', ','))"
+        )
 
 
 def _setup_mysql(session: ReadOnlySession) -> None:
@@ -430,13 +534,7 @@ def _no_teardown(_session: ReadOnlySession) -> None:
 
 
 def _parse_url(url: str | URL) -> URL:
-    try:
-        return make_url(url) if isinstance(url, str) else url
-    except Exception:
-        # The message of a failed parse may echo the URL, password included.
-        raise ConfigError(
-            "The database URL is not a valid SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db."
-        ) from None
+    return parse_database_url(url)
 
 
 def _with_driver(url: URL, dialect: str) -> URL:
@@ -475,3 +573,5 @@ _ENGINE_BUILDERS = {"sqlite": _build_sqlite_engine, "postgres": _build_postgres_
 _SESSION_SETUP = {"sqlite": _setup_sqlite, "postgres": _setup_postgres, "mysql": _setup_mysql}
 _SESSION_TEARDOWN = {"sqlite": _teardown_sqlite, "postgres": _no_teardown, "mysql": _no_teardown}
 _FETCHERS = {"sqlite": _fetch_sqlite, "postgres": _fetch_postgres, "mysql": _fetch_mysql}
+_EXCESS_PRIVILEGES = {"sqlite": lambda _connection: [], "postgres": postgres_excess_privileges,
+                      "mysql": mysql_excess_privileges}

@@ -21,6 +21,7 @@ from sqlalchemy.engine import URL
 from sqlglot import exp
 
 from core.errors import DatabaseError, InvalidInput, QueryTimeout
+from core.sql.access import AccessPolicy
 from core.sql.dialects import ReadOnlyDatabase
 from core.sql.runner import GuardedRunner
 
@@ -165,16 +166,17 @@ def distinct_values_sql(table: TableInfo, column: str, dialect: str, limit: int)
             f"WHERE {quoted} IS NOT NULL LIMIT {int(limit)}")
 
 
-def introspect(url: str | URL, *, timeout_seconds: float, max_values: int = MAX_VALUES) -> SchemaInfo:
-    """Read the schema of the database at ``url``, read-only; see the module docstring."""
-    database = ReadOnlyDatabase(url, timeout_seconds)
+def introspect(url: str | URL, *, timeout_seconds: float, max_values: int = MAX_VALUES,
+               policy: AccessPolicy | None = None) -> SchemaInfo:
+    """Read the schema of the database at ``url``, read-only, under ``policy``; see the module docstring."""
+    database = ReadOnlyDatabase(url, timeout_seconds, policy)
     try:
         with database.session() as session:
             catalogue = _read_catalogue(sqlalchemy.inspect(session.connection), session.connection.dialect)
     finally:
         database.dispose()
     truncated = len(catalogue) > MAX_TABLES
-    with GuardedRunner(url, timeout_seconds=timeout_seconds, row_cap=max_values + 1) as runner:
+    with GuardedRunner(url, timeout_seconds=timeout_seconds, row_cap=max_values + 1, policy=policy) as runner:
         tables = tuple(_measure(runner, table, max_values) for table in catalogue[:MAX_TABLES])
     return SchemaInfo(database.dialect, tables, truncated)
 

@@ -2,7 +2,8 @@
 
 ``GuardedRunner(url, timeout_seconds=..., row_cap=...)`` composes the parser layer
 (``core.sql.guard``) and the engine layer (``core.sql.dialects``) and returns a
-``QueryResult`` whose ``truncated`` flag says when more than ``row_cap`` rows existed.
+``QueryResult`` whose ``truncated`` flag says when more than ``row_cap`` rows (or more than the
+policy's byte budget) existed, and ``truncated_reason`` which limit it was.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from core.errors import ConfigError
 from core.records import QueryResult
 from core.settings import SQLSettings
+from core.sql.access import AccessPolicy
 from core.sql.dialects import ReadOnlyDatabase
 from core.sql.guard import check_read_only
 
@@ -26,16 +28,18 @@ _PLAIN_TYPES = (type(None), bool, int, float, str, bytes, dt.date, dt.time, dt.t
 class GuardedRunner:
     """Runs read-only SQL on one database through one pooled engine. Close it when done."""
 
-    def __init__(self, url: str, *, timeout_seconds: float, row_cap: int) -> None:
+    def __init__(self, url: str, *, timeout_seconds: float, row_cap: int, policy: AccessPolicy | None = None) -> None:
         if not isinstance(row_cap, int) or row_cap <= 0:
             raise ConfigError("The SQL row cap must be a positive whole number of rows.")
         self.row_cap = row_cap
-        self._database = ReadOnlyDatabase(url, timeout_seconds)
+        self.policy = policy or AccessPolicy()
+        self._database = ReadOnlyDatabase(url, timeout_seconds, self.policy)
 
     @classmethod
     def from_settings(cls, url: str, settings: SQLSettings) -> "GuardedRunner":
-        """A runner for ``url`` with the time limit and row cap from the SQL settings section."""
-        return cls(url, timeout_seconds=settings.timeout_seconds, row_cap=settings.row_cap)
+        """A runner for ``url`` with the time limit, row cap and access policy of the SQL settings section."""
+        return cls(url, timeout_seconds=settings.timeout_seconds, row_cap=settings.row_cap,
+                   policy=AccessPolicy.from_settings(settings))
 
     @property
     def dialect(self) -> str:
@@ -67,7 +71,7 @@ class GuardedRunner:
         ``check=False`` skips the parser layer. It exists ONLY so tests can prove the engine
         layer alone stops writes; product code must never pass it.
         """
-        statement = check_read_only(sql, self.dialect) if check else sql
+        statement = check_read_only(sql, self.dialect, extra_functions=self.policy.extra_functions) if check else sql
         started = time.perf_counter()
         with self._database.session() as session:
             fetched = session.fetch(statement, params, self.row_cap)
@@ -76,6 +80,7 @@ class GuardedRunner:
             columns=fetched.columns,
             rows=tuple(tuple(plain_value(value) for value in row) for row in fetched.rows),
             truncated=fetched.more,
+            truncated_reason=fetched.truncated_reason,
             elapsed=elapsed,
             sql=statement,
         )

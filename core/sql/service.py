@@ -22,6 +22,7 @@ from sqlalchemy.engine import URL
 from core.errors import InvalidInput, LLMUnavailable, NotFound, WorkbenchError
 from core.metadata import validate_workspace_name
 from core.records import QueryResult
+from core.sql.access import AccessPolicy
 from core.sql.certified import (CertifiedMatch, CertifiedParameter, match_certified, parse_parameters,
                                 validate_certified)
 from core.sql.charts import NO_CHART, ChartSpec, choose_chart
@@ -111,13 +112,13 @@ class SqlService:
         workspace = self._workspace(workspace)
         stripped, in_url = split_password(url)
         secret = password or in_url
-        check_database(stripped.set(password=secret or None), self.settings.timeout_seconds)
+        check_database(stripped.set(password=secret or None), self.settings)
         return self.connections_store.add(workspace, name, stripped, secret, make_default=make_default)
 
     def test_connection(self, workspace: str, connection: ConnectionRef = None) -> str:
         """Open the saved database and run ``SELECT 1``; returns a sentence, raises if it fails."""
         saved = self.connection(workspace, connection)
-        elapsed = check_database(self.connections_store.full_url(saved), self.settings.timeout_seconds)
+        elapsed = check_database(self.connections_store.full_url(saved), self.settings)
         return f"Connected to {saved.name} ({saved.url}) in {elapsed * 1000:.0f} ms."
 
     def remove_connection(self, workspace: str, connection: ConnectionRef) -> SqlConnection:
@@ -160,7 +161,8 @@ class SqlService:
         """Tables, columns, keys, row counts and category values (cached for a few minutes)."""
         saved = self.connection(workspace, connection)
         url = self.connections_store.full_url(saved)
-        load = lambda: introspect(url, timeout_seconds=self.settings.timeout_seconds)  # noqa: E731
+        load = lambda: introspect(url, timeout_seconds=self.settings.timeout_seconds,  # noqa: E731
+                                  policy=AccessPolicy.from_settings(self.settings))
         return self._cache.schema(saved.id, load, refresh=refresh)
 
     def train_schema(self, workspace: str, connection: ConnectionRef = None) -> list[TrainingItem]:
@@ -186,7 +188,8 @@ class SqlService:
         value columns that exist, default periods that can be read."""
         saved = self.connection(workspace, connection)
         declared = parse_parameters(parameters)
-        validate_certified(sql, declared, saved.dialect)
+        validate_certified(sql, declared, saved.dialect,
+                           extra_functions=AccessPolicy.from_settings(self.settings).extra_functions)
         for parameter in declared:
             if parameter.kind == "value":
                 self._column_values(saved, parameter.column)

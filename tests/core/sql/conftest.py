@@ -3,7 +3,10 @@
 SQLite uses a copy of the shared Chinook file (the original is never opened for writing).
 PostgreSQL and MariaDB each get a throwaway database with a unique name for the test
 session, loaded from the Chinook scripts with the servers' own command-line clients and
-dropped at the end. A server that cannot be reached skips its tests with the reason.
+dropped at the end, and a throwaway role that can only read it: the workbench refuses
+privileged connections, so ``url`` connects as that reader and ``admin_url`` as the server's
+superuser (for tests that prove the engine layer holds even for a privileged role). A server
+that cannot be reached skips its tests with the reason.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ class ChinookDatabase:
     artist: str
     artist_id: str
     artist_name: str
+    admin_url: str = ""  # the superuser's URL: only for tests that need one (and opt in)
 
 
 def _script_without_database_switching(path: Path) -> str:
@@ -90,11 +94,17 @@ def postgres_chinook() -> Iterator[ChinookDatabase]:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     try:
         script = _script_without_database_switching(CHINOOK_DIR / "Chinook_PostgreSql.sql")
+        script += (f"\nCREATE ROLE {name} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;\n"
+                   f'GRANT CONNECT ON DATABASE "{name}" TO {name};\n'
+                   f"GRANT USAGE ON SCHEMA public TO {name};\n"
+                   f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {name};\n")
         _run_client(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", name, "-q", "-v", "ON_ERROR_STOP=1", "-f", "-"], script)
-        yield ChinookDatabase("postgres", POSTGRES_SERVER + name, "track", "genre", "artist", "artist_id", "name")
+        yield ChinookDatabase("postgres", f"postgresql+psycopg://{name}@127.0.0.1:5432/{name}", "track", "genre",
+                              "artist", "artist_id", "name", admin_url=POSTGRES_SERVER + name)
     finally:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            connection.exec_driver_sql(f"DROP ROLE IF EXISTS {name}")
         admin.dispose()
 
 
@@ -110,11 +120,16 @@ def mysql_chinook() -> Iterator[ChinookDatabase]:
         connection.exec_driver_sql(f"CREATE DATABASE `{name}`")
     try:
         script = _script_without_database_switching(CHINOOK_DIR / "Chinook_MySql.sql")
+        script += (f"\nCREATE USER '{name}'@'127.0.0.1';\nCREATE USER '{name}'@'localhost';\n"
+                   f"GRANT SELECT, SHOW VIEW ON `{name}`.* TO '{name}'@'127.0.0.1';\n"
+                   f"GRANT SELECT, SHOW VIEW ON `{name}`.* TO '{name}'@'localhost';\n")
         _run_client(["mariadb", "-h", "127.0.0.1", "-u", "root", name], script)
-        yield ChinookDatabase("mysql", MYSQL_SERVER + name, "Track", "Genre", "Artist", "ArtistId", "Name")
+        yield ChinookDatabase("mysql", f"mysql+pymysql://{name}@127.0.0.1:3306/{name}", "Track", "Genre", "Artist",
+                              "ArtistId", "Name", admin_url=MYSQL_SERVER + name)
     finally:
         with admin.connect() as connection:
             connection.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+            connection.exec_driver_sql(f"DROP USER IF EXISTS '{name}'@'127.0.0.1', '{name}'@'localhost'")
         admin.dispose()
 
 

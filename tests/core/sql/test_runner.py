@@ -7,9 +7,11 @@ import contextlib
 import datetime as dt
 import time
 from decimal import Decimal
+import re
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 
 from core.errors import (
     BackendUnavailable,
@@ -182,22 +184,30 @@ def test_database_errors_carry_the_engine_message(chinook, runner):
     assert "no_such_table" in str(error.value)
 
 
+# Passwords as people paste them, unencoded: the tail after an "@" must not become the host.
+PASTED_PASSWORDS = ["Sup3rSecretPassw0rd", "Sup3r@Secret", "a:b@Secret/c", "Se?cret#Tail@x", "p@ss/w@rd"]
+
+
+@pytest.mark.parametrize("secret", PASTED_PASSWORDS)
 @pytest.mark.parametrize("server", ["postgres", "mysql"])
-def test_password_never_appears_in_repr_or_errors(server, request):
+def test_password_never_appears_in_repr_or_errors(server, secret, request):
     chinook = request.getfixturevalue(f"{server}_chinook")
-    secret = "Sup3rSecretPassw0rd"
-    port = "5432" if chinook.dialect == "postgres" else "3306"
-    user = "postgres" if chinook.dialect == "postgres" else "root"
-    wrong_port = chinook.url.replace(f"{user}@127.0.0.1:{port}", f"{user}:{secret}@127.0.0.1:1")
+    parsed = sqlalchemy.engine.make_url(chinook.url)
+    # Written by hand, unencoded, as an analyst pastes it; the port is one nobody listens on.
+    wrong_port = f"{parsed.drivername}://{parsed.username}:{secret}@127.0.0.1:1/{parsed.database}"
     with GuardedRunner(wrong_port, timeout_seconds=2, row_cap=5) as unreachable:
-        assert secret not in repr(unreachable) and secret not in str(unreachable)
-        assert "***" in repr(unreachable)
+        shown = repr(unreachable) + str(unreachable)
+        assert "***@127.0.0.1:1/" in shown
+        pieces = [secret, secret.partition("@")[2]] + [p for p in re.split(r"[@:/?#]", secret) if len(p) >= 4]
+        for piece in filter(None, pieces):
+            assert piece not in shown
         with pytest.raises(BackendUnavailable) as error:
             unreachable.run("SELECT 1")
         assert secret not in str(error.value)
+        assert "127.0.0.1" in str(error.value)  # the host it tried is the real one, not a piece of the password
     if chinook.dialect == "mysql":
-        # root has no password here, so giving one is refused by the server itself.
-        wrong_password = chinook.url.replace("root@", f"root:{secret}@")
+        # The reader has no password here, so giving one is refused by the server itself.
+        wrong_password = f"{parsed.drivername}://{parsed.username}:{secret}@127.0.0.1:3306/{parsed.database}"
         with GuardedRunner(wrong_password, timeout_seconds=2, row_cap=5) as denied:
             with pytest.raises(BackendUnavailable) as error:
                 denied.run("SELECT 1")
