@@ -23,7 +23,8 @@ from core.sql.functions import fold, function_refusal, never_allowed_reason
 # Words that take a parenthesis without being a call. Anything else followed by "(" is a call.
 # Some are also harmless built-ins (LEFT(name, 3), MOD(a, b), sqlite's like(a, b)); skipping
 # them costs nothing.
-_OPERAND_ENDS = {")", "]"}  # with any word or number before: "a DIV (b)", "x MOD (y)" are operators
+_OPERAND_ENDS = {")", "]"}
+_AFTER_STRING = {"<string>"}  # with any word or number before: "a DIV (b)", "x MOD (y)" are operators
 _NOT_CALLS = {
     TokenType.IN, TokenType.EXISTS, TokenType.ARRAY, TokenType.ROW, TokenType.FILTER, TokenType.OVER,
     TokenType.ALL, TokenType.ANY, TokenType.SOME, TokenType.UNION, TokenType.INTERSECT, TokenType.EXCEPT,
@@ -46,6 +47,7 @@ _NOT_CALL_AFTER = {TokenType.ALIAS, TokenType.DCOLON}
 _GRAMMAR_WORDS = {
     "GROUP": {"WITHIN"}, "MATERIALIZED": {"AS", "NOT"}, "ZONE": {"TIME"}, "BERNOULLI": {"TABLESAMPLE"},
     "SYSTEM": {"TABLESAMPLE"}, "REPEATABLE": {")"}, "OVERLAPS": {")"}, "DIV": _OPERAND_ENDS, "MOD": _OPERAND_ENDS,
+    "COLUMNS": _AFTER_STRING,  # JSON_TABLE(doc, '$[*]' COLUMNS (...)), NESTED PATH '$.x' COLUMNS (...)
 }
 _LITERALS = {t for t in TokenType if t.name.endswith("STRING")} | {
     TokenType.NUMBER, TokenType.PARAMETER, TokenType.PLACEHOLDER,
@@ -118,6 +120,8 @@ def _is_grammar_word(token: Token, previous: Token) -> bool:
         return False
     if before is _OPERAND_ENDS and (_is_word(previous) or previous.token_type == TokenType.NUMBER):
         return True
+    if before is _AFTER_STRING:
+        return previous.token_type in _LITERALS and previous.token_type.name.endswith("STRING")
     return previous.text.upper() in before
 
 

@@ -66,8 +66,12 @@ POSTGRES_FUNCTIONS = _AGGREGATES_COMMON | _WINDOW | _names(
     "jsonb_path_query jsonb_path_query_array jsonb_path_query_first jsonb_path_exists jsonb_path_match "
     "jsonb_strip_nulls json_strip_nulls jsonb_set jsonb_insert json_scalar json_serialize json_exists "
     "json_query json_value "
-    # ranges and a harmless formatter of sizes
-    "lower_inc upper_inc lower_inf upper_inf isempty range_merge pg_size_pretty"
+    # ranges
+    "lower_inc upper_inc lower_inf upper_inf isempty range_merge "
+    # catalogue readers analysts use to find their way round a schema (sizes, names, definitions)
+    "pg_size_pretty pg_total_relation_size pg_relation_size pg_table_size pg_indexes_size pg_database_size "
+    "current_database current_schema current_schemas version format_type obj_description col_description "
+    "pg_get_viewdef pg_get_constraintdef pg_get_indexdef pg_table_is_visible"
 )
 
 MYSQL_FUNCTIONS = _AGGREGATES_COMMON | _WINDOW | _names(
@@ -96,7 +100,9 @@ MYSQL_FUNCTIONS = _AGGREGATES_COMMON | _WINDOW | _names(
     "json_extract json_unquote json_length json_keys json_contains json_contains_path json_type json_valid "
     "json_depth json_search json_value json_object json_array json_quote json_pretty json_table "
     "json_overlaps json_merge_patch json_merge_preserve json_set json_insert json_replace json_remove "
-    "json_query json_exists json_compact json_detailed"
+    "json_query json_exists json_compact json_detailed "
+    # information functions analysts use with information_schema
+    "database schema version"
 )
 
 SQLITE_FUNCTIONS = _AGGREGATES_COMMON | _WINDOW | _names(
@@ -105,6 +111,8 @@ SQLITE_FUNCTIONS = _AGGREGATES_COMMON | _WINDOW | _names(
     # strings
     "length octet_length lower upper trim ltrim rtrim substr substring replace instr printf format char "
     "unicode hex unhex quote concat concat_ws like glob soundex "
+    # zeroblob is bounded by SQLITE_LIMIT_LENGTH, which the engine layer sets to the result budget
+    "zeroblob "
     # math
     "abs round sign ceil ceiling floor trunc sqrt pow power exp ln log log2 log10 mod pi sin cos tan asin "
     "acos atan atan2 sinh cosh tanh degrees radians random "

@@ -95,7 +95,8 @@ _FORBIDDEN_NODES: tuple[tuple[type[exp.Expression], str, str], ...] = (
 )
 
 
-def check_read_only(sql: str, dialect: str, *, extra_functions: frozenset[str] = frozenset()) -> str:
+def check_read_only(sql: str, dialect: str, *, extra_functions: frozenset[str] = frozenset(),
+                    _limits_wrapped: bool = False) -> str:
     """Return ``sql`` as one normalised read-only statement, or raise ``UnsafeSQL`` saying why not.
 
     ``dialect`` is ``"sqlite"``, ``"postgres"`` or ``"mysql"`` (MariaDB uses ``"mysql"``).
@@ -122,7 +123,16 @@ def check_read_only(sql: str, dialect: str, *, extra_functions: frozenset[str] =
     _refuse_dangerous_tokens(tokens)
 
     query_text = _rebuild(sql, tokens[query_start:])
-    tree = _parse_one(query_text, dialect)
+    try:
+        tree = _parse_one(query_text, dialect)
+    except UnsafeSQL:
+        # sqlglot cannot parse some LIMIT/OFFSET expressions the engines accept (the classic
+        # SQLite median's "LIMIT 2 - (SELECT COUNT(*) FROM t) % 2"); in parentheses it can, and
+        # they mean the same to the engine. The wrapped text is checked, and is what runs.
+        wrapped = None if _limits_wrapped else _parenthesise_limits(sql, tokens)
+        if wrapped is None:
+            raise
+        return check_read_only(wrapped, dialect, extra_functions=extra_functions, _limits_wrapped=True)
     _check_tree(tree)
     check_calls(tokens[query_start:], tree, dialect, extra_functions)
     return _rebuild(sql, tokens)
@@ -282,6 +292,34 @@ def _rebuild(sql: str, tokens: list[Token]) -> str:
         parts.append(sql[token.start : token.end + 1])
         previous_end = token.end
     return "".join(parts).strip()
+
+
+_LIMIT_EXPRESSION_ENDS = {"OFFSET", "UNION", "EXCEPT", "INTERSECT", "FOR", "FETCH", "LIMIT"}
+
+
+def _parenthesise_limits(sql: str, tokens: list[Token]) -> str | None:
+    """``sql`` with every multi-token LIMIT/OFFSET expression in parentheses, or None if none needed it."""
+    inserts: list[tuple[int, str]] = []
+    for index, token in enumerate(tokens):
+        if token.token_type in _LITERAL_TOKENS or _keyword(token) not in {"LIMIT", "OFFSET"}:
+            continue
+        depth, end = 0, index + 1
+        while end < len(tokens):
+            kind = tokens[end].token_type
+            if depth == 0 and (kind in {TokenType.COMMA, TokenType.R_PAREN} or (
+                    kind not in _LITERAL_TOKENS and _keyword(tokens[end]) in _LIMIT_EXPRESSION_ENDS)):
+                break
+            depth += (kind == TokenType.L_PAREN) - (kind == TokenType.R_PAREN)
+            end += 1
+        expression = tokens[index + 1 : end]
+        if len(expression) > 1:
+            inserts += [(expression[0].start, "("), (expression[-1].end + 1, ")")]
+    if not inserts:
+        return None
+    text = sql
+    for position, mark in sorted(inserts, reverse=True):
+        text = text[:position] + mark + text[position:]
+    return text
 
 
 def _parse_one(sql: str, dialect: str) -> exp.Expression:

@@ -246,6 +246,37 @@ HOSTILE: tuple[Hostile, ...] = (
     Hostile("-- only a comment", "There is no SQL to run"),
     Hostile(";;;", "There is no SQL to run"),
     Hostile("Track", ONLY_SELECT),
+    # SQL run from a string argument: the checker cannot see inside, so these are never allowed.
+    Hostile("SELECT word FROM ts_stat($$SELECT array_to_tsvector(string_to_array(pg_read_file('/etc/passwd'), "
+            "E'\\n'))$$)", "it runs SQL hidden inside a string", POSTGRES),
+    Hostile("SELECT * FROM ts_stat('SELECT to_tsvector(name) FROM artist')", "hidden inside a string", POSTGRES),
+    Hostile("SELECT ts_rewrite('a'::tsquery, 'SELECT t, s FROM aliases')", "hidden inside a string", POSTGRES),
+    Hostile("SELECT query_to_xml('DELETE FROM track RETURNING 1', true, true, '')", "hidden inside a string", POSTGRES),
+    Hostile("SELECT cursor_to_xml('c', 1, true, true, '')", "hidden inside a string", POSTGRES),
+    Hostile("SELECT table_to_xml('track', true, true, '')", "hidden inside a string", POSTGRES),
+    Hostile("SELECT xpath('/r', query_to_xml('SELECT 1', true, true, ''))", "hidden inside a string", POSTGRES),
+    Hostile("SELECT database_to_xml(true, true, '')", "hidden inside a string", POSTGRES),
+    Hostile("SELECT * FROM dblink('dbname=x', 'DELETE FROM track') AS t(a int)", "connects to other servers", POSTGRES),
+    Hostile("SELECT dblink_exec('dbname=x', 'DROP TABLE track')", "connects to other servers", POSTGRES),
+    # Functions that are not on the allow-list, however they are spelt or wherever they hide.
+    Hostile('SELECT "ts_stat"(\'SELECT 1\')', "hidden inside a string", POSTGRES),
+    Hostile("SELECT pg_catalog.pg_read_file('/etc/passwd')", "read or write files", POSTGRES),
+    Hostile('SELECT "pg_catalog"."pg_ls_dir"(\'.\')', "read or write files", POSTGRES),
+    Hostile("SELECT now() AT TIME ZONE pg_read_file('/etc/passwd')", "read or write files", POSTGRES),
+    Hostile("WITH pg_sleep(x) AS (SELECT 1) SELECT pg_sleep(5) FROM pg_sleep", "wait or burn CPU", POSTGRES),
+    Hostile("SELECT 1 FROM track pg_read_file(a) WHERE pg_read_file('/etc/passwd') IS NULL", "read or write files",
+            POSTGRES),
+    Hostile("SELECT current_setting('data_directory')", "function current_setting is not allowed", POSTGRES),
+    Hostile("SELECT inet_server_addr()", "function inet_server_addr is not allowed", POSTGRES),
+    Hostile("SELECT pg_stat_get_activity(NULL)", "function pg_stat_get_activity is not allowed", POSTGRES),
+    Hostile("SELECT public.my_udf(1)", "function public.my_udf is not allowed", POSTGRES),
+    Hostile("SELECT my_udf(1)", "function my_udf is not allowed; ask an administrator"),
+    Hostile("SELECT SYSTEM_USER()", "not allowed", MYSQL),
+    Hostile("SELECT sys.ps_thread_id(1)", "function sys.ps_thread_id is not allowed", MYSQL),
+    Hostile("SELECT CONNECTION_ID(), LAST_INSERT_ID()", "function CONNECTION_ID is not allowed", MYSQL),
+    Hostile("SELECT IS_FREE_LOCK('x')", "locks that outlive the query", MYSQL),
+    Hostile("SELECT sqlite_offset(Name) FROM Genre", "function sqlite_offset is not allowed", SQLITE),
+    Hostile("SELECT randomblob(1000000000)", "function randomblob is not allowed", SQLITE),
 )
 
 HARMLESS: tuple[Harmless, ...] = (
