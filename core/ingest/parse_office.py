@@ -6,23 +6,29 @@ import io
 import re
 import zipfile
 
-from core.errors import UnsupportedFile
+from core.errors import ArchiveTooLarge, UnsupportedFile
 from core.ingest.parsers import Block, ParsedDocument, clean_title, filename_stem, format_table_row, short_reason
 
-# A .docx is a ZIP; a few kilobytes can inflate to gigabytes of XML ("zip bomb"). Real Word
-# documents inflate by well under 20x, so a fixed ceiling on the unpacked size is generous.
-MAX_UNPACKED_BYTES = 512 * 1024 * 1024
+# Below this unpacked size a member's compression ratio is no threat (and small, repetitive XML
+# parts can compress very well); the total unpacked size still bounds many such members.
+_RATIO_FLOOR_BYTES = 1024 * 1024
 _HEADING_STYLE = re.compile(r"heading\s*([1-9])", re.IGNORECASE)
 
 
-def parse_docx(data: bytes, name: str) -> ParsedDocument:
-    """Parse a Word document: "Title"/"Heading N" styles (or outline levels) become headings."""
-    _check_unpacked_size(data, name)
+def parse_docx(data: bytes, name: str, *, max_unpacked_bytes: int, max_ratio: float) -> ParsedDocument:
+    """Parse a Word document: "Title"/"Heading N" styles (or outline levels) become headings.
+
+    Refuses (ArchiveTooLarge) a file with a member that unpacks to more than
+    ``max_unpacked_bytes`` or by more than ``max_ratio`` times, or whose members together do.
+    """
+    check_archive(data, name, max_unpacked_bytes=max_unpacked_bytes, max_ratio=max_ratio)
     import docx
     from docx.table import Table
 
     try:
         document = docx.Document(io.BytesIO(data))
+    except MemoryError:
+        raise  # the sandbox reports it: the file is too big to read, not damaged
     except Exception as exc:  # python-docx and lxml raise many types for damaged files
         raise UnsupportedFile(f"{name} could not be read as a Word document (the file looks damaged): {short_reason(exc)}.") from exc
 
@@ -46,17 +52,43 @@ def parse_docx(data: bytes, name: str) -> ParsedDocument:
     return ParsedDocument(title=title, doc_type="docx", blocks=tuple(blocks))
 
 
-def _check_unpacked_size(data: bytes, name: str) -> None:
+def check_archive(data: bytes, name: str, *, max_unpacked_bytes: int, max_ratio: float) -> None:
+    """Refuse a ZIP whose members would unpack to too much, before anything is unpacked.
+
+    A .docx is a ZIP, and a megabyte can inflate to gigabytes of XML ("zip bomb"). The sizes
+    checked are the ones the ZIP directory declares; they are safe to trust because Python's
+    zipfile never yields more than a member's declared size (and fails on a CRC mismatch).
+    """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
+            members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise UnsupportedFile(f"{name} could not be read as a Word document (the ZIP container is damaged): {short_reason(exc)}.") from exc
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise UnsupportedFile(
-            f"{name} unpacks to {unpacked // (1024 * 1024)} MB, more than the {MAX_UNPACKED_BYTES // (1024 * 1024)} MB "
-            "a Word document may expand to: it is probably not a real document."
+    advice = "it is probably not a real document (a \"zip bomb\"). If it is genuine, ask an administrator to raise "
+    total = 0
+    for member in members:
+        total += member.file_size
+        if member.file_size > max_unpacked_bytes:
+            raise ArchiveTooLarge(
+                f"{name} was refused: its part {member.filename!r} unpacks to {_mb(member.file_size)}, more than the "
+                f"{_mb(max_unpacked_bytes)} limit; {advice}AW_ARCHIVE_MAX_MB."
+            )
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size >= _RATIO_FLOOR_BYTES and ratio > max_ratio:
+            raise ArchiveTooLarge(
+                f"{name} was refused: its part {member.filename!r} unpacks {ratio:.0f} times larger than it is stored "
+                f"({_mb(member.compress_size)} to {_mb(member.file_size)}), more than the limit of {max_ratio:g} times; "
+                f"{advice}AW_ARCHIVE_MAX_RATIO."
+            )
+    if total > max_unpacked_bytes:
+        raise ArchiveTooLarge(
+            f"{name} was refused: its {len(members)} parts unpack to {_mb(total)} together, more than the "
+            f"{_mb(max_unpacked_bytes)} limit; {advice}AW_ARCHIVE_MAX_MB."
         )
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def _body_items(document):

@@ -15,7 +15,7 @@ import logging
 import re
 import unicodedata
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 from core.errors import EncryptedFile, NoExtractableText, UnsupportedFile, WorkbenchError
@@ -99,21 +99,61 @@ _ZIP_MEMBERS: tuple[tuple[str, str], ...] = (
 )
 _CONTENT_TO_EXTENSION = {"a PDF document": ".pdf", "a Word document (.docx)": ".docx"}
 _SNIFF_BYTES = 8192
+_TITLE_CHARS = 200
+_FILENAME_CHARS = 255  # the longest file name common file systems allow
+# Embedding, override and isolate controls (U+202A-U+202E, U+2066-U+2069) and the marks.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 
 
-def parse_document(data: bytes, filename: str, *, password: str | None = None, max_bytes: int) -> ParsedDocument:
+@dataclass(frozen=True)
+class ParseLimits:
+    """How much one file may cost to read (see IngestSettings and AW_PARSE_* / AW_ARCHIVE_*)."""
+
+    timeout_seconds: float = 120.0
+    memory_mb: int = 2048
+    archive_max_bytes: int = 100 * 1024 * 1024  # largest unpacked member, and total, of a .docx
+    archive_max_ratio: float = 100.0  # largest unpacked/packed size ratio of one member
+
+    @classmethod
+    def from_settings(cls, ingest) -> "ParseLimits":
+        """The limits of an ``IngestSettings``."""
+        return cls(ingest.parse_timeout_seconds, ingest.parse_memory_mb, ingest.archive_max_bytes, ingest.archive_max_ratio)
+
+
+def parse_document(data: bytes, filename: str, *, password: str | None = None, max_bytes: int,
+                   limits: ParseLimits | None = None) -> ParsedDocument:
     """Parse an uploaded file into blocks, or raise UnsupportedFile (or a subclass) saying why not.
 
     ``password`` unlocks an encrypted PDF and is ignored for other types; ``max_bytes`` is the
-    upload limit (``IngestSettings.max_file_bytes``).
+    upload limit (``IngestSettings.max_file_bytes``). The parsing itself runs in a sandboxed
+    child process under ``limits`` (defaults when None): a file that takes too long or needs
+    too much memory fails with ParseTimeout or ParseMemoryExceeded and nothing else is affected.
     """
+    from core.ingest.sandbox import run_limited
+
+    limits = limits or ParseLimits()
     name = display_name(filename)
     data = bytes(data)
-    doc_type = _check_acceptable(data, name, max_bytes)
+    # Size and extension are free to check here; sniffing the content opens ZIP directories,
+    # so it happens in the child with the parsing.
+    doc_type = _check_size_and_extension(data, name, max_bytes)
+    document = run_limited(
+        parse_accepted, data, name, doc_type, password, limits,
+        name=name, timeout_seconds=limits.timeout_seconds, memory_mb=limits.memory_mb,
+    )
+    return replace(document, title=display_text(document.title, limit=_TITLE_CHARS) or filename_stem(name))
+
+
+def parse_accepted(data: bytes, name: str, doc_type: str, password: str | None, limits: ParseLimits) -> ParsedDocument:
+    """The part of ``parse_document`` that runs in the sandbox: content checks, then the parser.
+
+    Not for direct use on untrusted files: it has no time or memory limit of its own.
+    """
+    _check_content(data, name, doc_type)
     try:
-        document = _parse_by_type(data, name, doc_type, password)
-    except WorkbenchError:
-        raise
+        document = _parse_by_type(data, name, doc_type, password, limits)
+    except (WorkbenchError, MemoryError):
+        raise  # the sandbox reports running out of memory with its own message
     except Exception as exc:  # the boundary for untrusted files: any library failure becomes a user error
         logger.debug("parsing %s failed", name, exc_info=True)
         raise UnsupportedFile(f"{name} could not be read as {TYPE_LABELS[doc_type]}: {short_reason(exc)}.") from exc
@@ -123,15 +163,31 @@ def parse_document(data: bytes, filename: str, *, password: str | None = None, m
 
 
 def display_name(filename: str) -> str:
-    """The file's own name without any folders (browsers and CLIs may send either slash)."""
-    base = PurePosixPath(filename.replace("\\", "/")).name
-    return base or "The file"
+    """The file's own name without any folders (browsers and CLIs may send either slash), printable."""
+    base = PurePosixPath(str(filename).replace("\\", "/")).name
+    return display_text(base, limit=_FILENAME_CHARS) or "The file"
+
+
+def display_text(text: str, *, limit: int) -> str:
+    """``text`` on one printable line of at most ``limit`` characters, for titles and file names.
+
+    Control characters, line and paragraph separators become spaces (a newline in a file name
+    would otherwise forge a row in the CLI's listing), and bidirectional overrides go (they make
+    "txt.exe" look like "exe.txt"); runs of spaces collapse.
+    """
+    cleaned = "".join(" " if _is_line_breaking(ch) else ch for ch in str(text) if ch not in _BIDI_CONTROLS)
+    cleaned = " ".join(cleaned.split())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1].rstrip() + "…"
+
+
+def _is_line_breaking(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cc", "Zl", "Zp")
 
 
 def filename_stem(filename: str) -> str:
     """A readable title from a file name: its stem, with underscores as spaces."""
     stem = PurePosixPath(display_name(filename)).stem
-    readable = re.sub(r"[_]+", " ", stem).strip()
+    readable = " ".join(stem.replace("_", " ").split())
     return readable or display_name(filename)
 
 
@@ -263,8 +319,8 @@ def _describe_zip(data: bytes) -> str:
     return "a ZIP archive"
 
 
-def _check_acceptable(data: bytes, name: str, max_bytes: int) -> str:
-    """The file's doc_type, after the checks that need no parser: size, extension, content."""
+def _check_size_and_extension(data: bytes, name: str, max_bytes: int) -> str:
+    """The file's doc_type, after the checks that cost nothing: emptiness, size, extension."""
     if not data:
         raise UnsupportedFile(f"{name} is empty (0 bytes).")
     if len(data) > max_bytes:
@@ -280,6 +336,11 @@ def _check_acceptable(data: bytes, name: str, max_bytes: int) -> str:
             f"{name} is {what}, which the workbench cannot read. Supported types: "
             f"{', '.join(SUPPORTED_EXTENSIONS)}."
         )
+    return doc_type
+
+
+def _check_content(data: bytes, name: str, doc_type: str) -> None:
+    """Refuse a file whose content is not what its extension says."""
     content = describe_content(data)
     if doc_type == "pdf":
         if b"%PDF-" not in data[:1024]:
@@ -294,7 +355,6 @@ def _check_acceptable(data: bytes, name: str, max_bytes: int) -> str:
             raise UnsupportedFile(_spoof_message(name, doc_type, content))
     elif content != "text" and not _has_text_bom(data):
         raise UnsupportedFile(_spoof_message(name, doc_type, content))
-    return doc_type
 
 
 def _spoof_message(name: str, doc_type: str, content: str) -> str:
@@ -328,7 +388,7 @@ def _human_size(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
-def _parse_by_type(data: bytes, name: str, doc_type: str, password: str | None) -> ParsedDocument:
+def _parse_by_type(data: bytes, name: str, doc_type: str, password: str | None, limits: ParseLimits) -> ParsedDocument:
     if doc_type == "pdf":
         from core.ingest.parse_pdf import parse_pdf
 
@@ -336,7 +396,7 @@ def _parse_by_type(data: bytes, name: str, doc_type: str, password: str | None) 
     if doc_type == "docx":
         from core.ingest.parse_office import parse_docx
 
-        return parse_docx(data, name)
+        return parse_docx(data, name, max_unpacked_bytes=limits.archive_max_bytes, max_ratio=limits.archive_max_ratio)
     from core.ingest import parse_text
 
     if doc_type == "html":

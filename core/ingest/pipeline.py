@@ -185,7 +185,7 @@ class IngestionPipeline:
         if existing is not None:
             return IngestResult(upload.filename, "duplicate", existing.id, existing.chunk_count)
         report("parse")
-        parsed = parse_document(upload.data, upload.filename, password=upload.password, max_bytes=self.max_bytes)
+        parsed = parse_document(upload.data, upload.filename, password=upload.password, max_bytes=self.max_bytes, limits=getattr(self, "parse_limits", None))
         drafts = chunk_blocks(parsed.blocks, count_tokens=self.embedder.count_tokens, count_tokens_many=self.embedder.count_tokens_many, target_tokens=self.chunk_tokens, overlap_tokens=self.chunk_overlap)
         if not drafts:
             raise UnsupportedFile(f"{upload.filename} has no text to index.")
