@@ -13,6 +13,10 @@ from ui.state import current_workspace_name, get_workbench, show_error
 service = get_workbench().sql
 workspace = current_workspace_name()
 st.title("Ask the Database")
+if service.settings.allow_privileged:
+    st.warning("AW_SQL_ALLOW_PRIVILEGED is on: connections may use roles that can write or read server files. "
+               "Only the read-only transaction and the query check stand between a mistake and your data.",
+               icon=":material/warning:")
 
 try:
     connections = service.connections(workspace)
@@ -32,6 +36,7 @@ else:
 ask_tab, schema_tab, training_tab, history_tab, connections_tab = st.tabs(
     ["Ask", "Schema", "Training", "History", "Connections"])
 state = st.session_state
+MAX_CELL_CHARS = 2000
 
 
 def _remember_error(exc: WorkbenchError) -> None:
@@ -114,10 +119,12 @@ def render_answer(answer) -> None:
         st.metric(chart.y, metric_value(result, chart))
     elif chart.drawable:
         st.altair_chart(altair_chart(result, chart), width="stretch")
-    st.dataframe(result.to_frame(), hide_index=True, width="stretch")
+    # A cell of megabytes would stall the browser; the CSV download keeps every value whole.
+    st.dataframe(result.to_frame(max_cell_chars=MAX_CELL_CHARS), hide_index=True, width="stretch")
     rows = f"{len(result.rows)} row{'s' if len(result.rows) != 1 else ''} in {result.elapsed * 1000:.0f} ms"
     if result.truncated:
-        st.warning(f"{rows}: more rows exist; the result was cut at the row cap (AW_SQL_ROW_CAP).")
+        cut = result.truncated_reason or "more rows than the row cap (AW_SQL_ROW_CAP)"
+        st.warning(f"{rows}: the result was cut because it had {cut}.")
     else:
         st.caption(rows)
     col_csv, col_feedback = st.columns([1, 1])

@@ -26,14 +26,14 @@ DB_HELP = "A saved connection's name or a SQLAlchemy URL (default: the workspace
 _HUMAN_ROWS = 50
 
 
-def _table(columns, rows, truncated: bool) -> str:
+def _table(columns, rows, truncated: bool, reason: str = "") -> str:
     """A plain-text table of the first rows, for people at a terminal."""
     lines = [" | ".join(map(str, columns))]
     lines += [" | ".join("" if value is None else str(value) for value in row) for row in rows[:_HUMAN_ROWS]]
     shown = min(len(rows), _HUMAN_ROWS)
     lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''}"
                  + (f", first {shown} shown" if shown < len(rows) else "")
-                 + ("; more rows exist: the result was truncated at the row cap" if truncated else "") + ")")
+                 + (f"; the result was cut: it had {reason or 'more rows than the row cap'}" if truncated else "") + ")")
     return "\n".join(lines)
 
 
@@ -62,7 +62,9 @@ def run_sql(
     except WorkbenchError as exc:
         fail(exc, obj.as_json, exit_code=2)
     payload = {"columns": list(result.columns), "rows": _rows(result.rows), "truncated": result.truncated}
-    emit(obj, payload, _table(result.columns, result.rows, result.truncated))
+    if result.truncated:  # the contract's shape, plus which limit cut the rows when one did
+        payload["truncated_reason"] = result.truncated_reason
+    emit(obj, payload, _table(result.columns, result.rows, result.truncated, result.truncated_reason))
 
 
 @sql_app.command("ask")
@@ -92,9 +94,11 @@ def ask(
     result = answer.result
     payload = {"sql": answer.sql, "source": answer.source, "columns": list(result.columns), "rows": _rows(result.rows),
                "truncated": result.truncated, "params": answer.params, "connection": answer.connection}
+    if result.truncated:
+        payload["truncated_reason"] = result.truncated_reason
     human = f"-- {answer.source} answer" + (f" (matched {answer.matched_question!r})" if answer.matched_question else "")
     human += "\n" + answer.sql + ("\n-- params: " + json.dumps(answer.params, default=str) if answer.params else "")
-    emit(obj, payload, human + "\n\n" + _table(result.columns, result.rows, result.truncated))
+    emit(obj, payload, human + "\n\n" + _table(result.columns, result.rows, result.truncated, result.truncated_reason))
 
 
 @sql_app.command("train")

@@ -162,3 +162,33 @@ def test_the_page_is_registered_in_the_app(demo_app):
     at.run()
     assert not at.exception
     assert at.title[0].value == "Ask the Database"
+
+
+def test_add_connection_refuses_driver_options_and_the_workbench_own_store(demo_app):
+    at = page()
+    at.text_input(key="sql_conn_name").input("sneaky")
+    at.text_input(key="sql_conn_url").input("mysql+pymysql://root@127.0.0.1/x?init_command=DELETE%20FROM%20t")
+    button(at, "Test and save").click().run()
+    assert any("init_command" in e.value for e in at.error)
+    at.text_input(key="sql_conn_url").input(f"sqlite:///{demo_app.settings.data_dir / 'workbench.db'}")
+    button(at, "Test and save").click().run()
+    assert any("own data folder" in e.value for e in at.error)
+    assert [c.name for c in demo_app.sql.connections("default")] == ["demo"]
+
+
+def test_privileged_connections_allowed_shows_a_permanent_warning(demo_app, monkeypatch):
+    import dataclasses
+
+    privileged = dataclasses.replace(demo_app.sql.settings, allow_privileged=True)
+    monkeypatch.setattr(demo_app.sql, "settings", privileged)
+    at = page()
+    assert any("AW_SQL_ALLOW_PRIVILEGED is on" in w.value for w in at.warning)
+
+
+def test_long_cells_are_shortened_on_screen(demo_app):
+    at = page()
+    at.text_area(key="sql_editor").input("SELECT printf('%.*c', 5000, 'x') AS wide")
+    button(at, "Run SQL").click().run()
+    assert not at.exception, at.exception
+    shown = at.dataframe[0].value.iloc[0, 0]
+    assert shown.endswith("(5,000 characters)") and len(shown) < 2100

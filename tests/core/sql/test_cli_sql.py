@@ -67,6 +67,7 @@ def test_run_returns_columns_rows_truncated(cli, tmp_path):
     code, payload = cli("sql", "run", "--db", f"sqlite:///{copy}", "SELECT TrackId FROM Track",
                         env={"AW_SQL_ROW_CAP": "5"})
     assert code == 0 and len(payload["rows"]) == 5 and payload["truncated"] is True
+    assert "AW_SQL_ROW_CAP" in payload["truncated_reason"]
     code, connections = cli("sql", "connections")
     assert code == 0 and connections == [], "running on a URL saves nothing"
 
@@ -156,3 +157,12 @@ def test_the_real_entry_point_speaks_the_same_json(tmp_path):
                               "--db", f"sqlite:///{copy}", "DROP TABLE Genre"],
                              cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=120)
     assert refused.returncode == 2 and json.loads(refused.stdout)["kind"] == "unsafe_sql"
+
+
+def test_add_refuses_driver_options_and_the_workbench_own_store(cli):
+    code, payload = cli("sql", "add", "sneaky", "mysql+pymysql://root@127.0.0.1/x?local_infile=1&init_command=SELECT%201")
+    assert code == 2 and payload["kind"] == "config" and "init_command, local_infile" in payload["error"]
+    cli("sql", "connections")  # creates the data dir and its metadata store
+    code, payload = cli("sql", "add", "meta", f"sqlite:///{cli.data / 'workbench.db'}")
+    assert code == 2 and "own data folder" in payload["error"]
+    assert cli("sql", "connections") == (0, [])
