@@ -7,6 +7,10 @@ Rules, in order of priority:
 - a paragraph that does not fit in what is left of a chunk starts the next one; a paragraph
   longer than the target is split on sentence boundaries, a sentence longer than the target
   on word boundaries, and a single word longer than the target on token boundaries;
+- no chunk is longer than ``MAX_CHARS_PER_TOKEN`` characters per target token, whatever the
+  tokenizer says: a 20 MB "word" is one [UNK] token to the embedding model's tokenizer, and
+  would otherwise become one 20 MB chunk that the entity extractor refuses. Such text is cut
+  by characters;
 - a chunk that continues a section starts with the last sentences (up to ``overlap_tokens``)
   of the previous chunk. Overlap is best effort: it shrinks when the next paragraph would not
   fit with it, and table rows are never repeated (a repeated row would be counted twice).
@@ -23,13 +27,19 @@ from typing import Callable, Iterable, Sequence
 from core.errors import ConfigError
 from core.ingest.parsers import Block, short_reason
 
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?P<space>\s+)|[。！？]+(?P<cjk>\s*)")
+# The look-behind makes a run of dots match only from its first dot: without it every dot of
+# "......" (200 KB of them) started a scan to the end of the run, which is quadratic.
+_SENTENCE_END = re.compile(r"(?<![.!?…])[.!?…]+[\"'”’)\]]*(?P<space>\s+)|[。！？]+(?P<cjk>\s*)")
 _CELL_BOUNDARY = re.compile(r"(?:; | \| )")
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof sr jr st vs etc e.g i.e cf al fig figs no nos vol pp ed eds approx inc ltd co corp dept est"
     " vgl bzw ca ggf inkl evtl bspw nr abs".split()
 )
 _TABULAR = ("row", "table")
+# Real text has 3 to 8 characters per token (code with deep indentation up to about 20);
+# a chunk of 200 tokens may so be 6,400 characters long, far below spaCy's 1,000,000.
+MAX_CHARS_PER_TOKEN = 32
+_HEADING_PATH_CHARS = 200  # a heading's label in chunk metadata; the text itself is kept whole
 
 
 @dataclass(frozen=True)
@@ -40,7 +50,7 @@ class ChunkDraft:
     position: int
     page: int | None
     heading_path: tuple[str, ...]
-    token_count: int
+    token_count: int  # the embedding model's tokens in ``text``
 
 
 @dataclass(frozen=True)
@@ -74,7 +84,8 @@ def chunk_blocks(
         raise ValueError(f"target_tokens must be positive, got {target_tokens}")
     if not 0 <= overlap_tokens < target_tokens:
         raise ValueError(f"overlap_tokens must be at least 0 and below target_tokens, got {overlap_tokens}")
-    chunker = _Chunker(_CachedCounter(count_tokens, count_tokens_many), target_tokens, overlap_tokens)
+    counter = _CachedCounter(count_tokens, count_tokens_many, max_chars=target_tokens * MAX_CHARS_PER_TOKEN)
+    chunker = _Chunker(counter, target_tokens, overlap_tokens)
     blocks = [block for block in blocks if block.text.strip()]
     chunker.counter.prime(_unit_text(block) for block in blocks)
     for path, section in _sections(blocks):
@@ -127,25 +138,38 @@ class TokenCounter:
 
 
 class _CachedCounter:
-    """Counts each distinct string once; overlap and splitting ask for the same sentences again."""
+    """Counts each distinct string once; overlap and splitting ask for the same sentences again.
 
-    def __init__(self, count: Callable[[str], int], count_many: Callable[[Sequence[str]], list[int]] | None = None) -> None:
+    Calling it gives a text's *size* for packing: its tokens, or its length over
+    ``MAX_CHARS_PER_TOKEN`` when that is more, so that text with absurdly long tokens is cut
+    by characters. ``tokens`` gives the true token count. Text longer than ``max_chars`` is over
+    the target by its length alone, so it is never tokenized as a whole (the tokenizer takes
+    seconds on one 20 MB word).
+    """
+
+    def __init__(self, count: Callable[[str], int], count_many: Callable[[Sequence[str]], list[int]] | None = None,
+                 *, max_chars: int) -> None:
         self._count = count
         self._count_many = count_many or getattr(count, "count_many", None)
         self._cache: dict[str, int] = {}
+        self.max_chars = max_chars
 
     def prime(self, texts: Iterable[str]) -> None:
         if self._count_many is None:
             return
-        pending = list(dict.fromkeys(text for text in texts if text not in self._cache))
+        pending = list(dict.fromkeys(text for text in texts if text not in self._cache and len(text) <= self.max_chars))
         if pending:
             self._cache.update(zip(pending, (int(n) for n in self._count_many(pending))))
 
-    def __call__(self, text: str) -> int:
+    def tokens(self, text: str) -> int:
         tokens = self._cache.get(text)
         if tokens is None:
             tokens = self._cache[text] = int(self._count(text))
         return tokens
+
+    def __call__(self, text: str) -> int:
+        by_length = -(-len(text) // MAX_CHARS_PER_TOKEN)
+        return by_length if len(text) > self.max_chars else max(self.tokens(text), by_length)
 
 
 def _sections(blocks: list[Block]) -> list[tuple[tuple[str, ...], list[Block]]]:
@@ -164,7 +188,7 @@ def _sections(blocks: list[Block]) -> list[tuple[tuple[str, ...], list[Block]]]:
             current = []
         while stack and stack[-1][0] >= block.level:
             stack.pop()
-        stack.append((block.level, " ".join(block.text.split())))
+        stack.append((block.level, _heading_label(block.text)))
         path = tuple(text for _, text in stack)
         current.append(block)
     if current:
@@ -277,19 +301,39 @@ class _Chunker:
         return runs
 
     def _split_long_word(self, word: str) -> list[str]:
-        """Cut a word longer than the target (a hash, base64, a URL) at the longest prefixes that fit."""
+        """Cut a word longer than the target (a hash, base64, a URL) at the longest prefixes that fit.
+
+        Linear in the word's length: a piece is never longer than ``target * MAX_CHARS_PER_TOKEN``
+        characters, the search for each piece starts from the previous piece's length, and the
+        word is never copied whole. (It used to binary-search over the whole rest of the word
+        for every piece, re-counting up to the whole word each time: 200 KB of ">" took 337 s.)
+        """
         runs: list[str] = []
-        while word:
-            low, high = 1, len(word)
-            while low < high:  # the longest prefix whose token count is within the target
-                middle = (low + high + 1) // 2
-                if self.counter(word[:middle]) <= self.target:
-                    low = middle
-                else:
-                    high = middle - 1
-            runs.append(word[:low])
-            word = word[low:]
+        start, guess = 0, self.target
+        while start < len(word):
+            length = self._longest_fitting(word, start, min(len(word) - start, self.target * MAX_CHARS_PER_TOKEN), guess)
+            runs.append(word[start:start + length])
+            start += length
+            guess = length
         return runs
+
+    def _longest_fitting(self, word: str, start: int, limit: int, guess: int) -> int:
+        """The length of the longest piece of ``word`` from ``start`` (at most ``limit``) within the target."""
+        def fits(length: int) -> bool:
+            return self.counter(word[start:start + length]) <= self.target
+
+        low, high = 0, limit + 1  # a piece of ``low`` characters fits; one of ``high`` does not
+        probe = max(1, min(guess, limit))
+        while probe < high and fits(probe):  # gallop up from the guess
+            low, probe = probe, (min(probe * 2, limit) if probe < limit else high)
+        high = min(high, probe)
+        while high - low > 1:  # then bisect between what fits and what does not
+            middle = (low + high) // 2
+            if fits(middle):
+                low = middle
+            else:
+                high = middle
+        return max(low, 1)  # one character, even over the target, so the cutting always advances
 
     # ---------------------------------------------------------------- packing
 
@@ -313,17 +357,17 @@ class _Chunker:
                 taken.append(unit)
                 used += unit.tokens
                 index += 1
-            text, tokens = self._measure(overlap, taken)
-            while tokens > self.target and (overlap or len(taken) > 1):
+            text, size = self._measure(overlap, taken)
+            while size > self.target and (overlap or len(taken) > 1):
                 # Only for counters that are not additive over joined text: give back a piece.
                 if overlap:
                     overlap.pop(0)
                 else:
                     taken.pop()
                     index -= 1
-                text, tokens = self._measure(overlap, taken)
+                text, size = self._measure(overlap, taken)
             page = next((unit.page for unit in taken if unit.page is not None), None)
-            self.chunks.append(ChunkDraft(text, len(self.chunks), page, path, tokens))
+            self.chunks.append(ChunkDraft(text, len(self.chunks), page, path, self.counter.tokens(text)))
             overlap = self._overlap_after(taken)
 
     def _measure(self, overlap: list[_Unit], taken: list[_Unit]) -> tuple[str, int]:
@@ -374,6 +418,11 @@ class _Chunker:
 
 def _split_keep(line: str, boundary: re.Pattern[str]) -> list[str]:
     return [part.strip() for part in boundary.split(line) if part.strip()]
+
+
+def _heading_label(text: str) -> str:
+    label = " ".join(text.split())
+    return label if len(label) <= _HEADING_PATH_CHARS else label[: _HEADING_PATH_CHARS - 1].rstrip() + "…"
 
 
 def _unit_text(block: Block) -> str:

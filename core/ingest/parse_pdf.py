@@ -15,7 +15,13 @@ from core.ingest.parsers import Block, ParsedDocument, clean_title, filename_ste
 logger = logging.getLogger(__name__)
 
 _SECTION_NUMBER = re.compile(r"^(?:[0-9]+(?:\.[0-9]+)*\.?|[A-Z]\.?|[IVXLC]+\.)$")
-_DOT_LEADER = re.compile(r"(?:[ \t]*[.·…]){4,}[ \t]*")
+# Starts at a dot, never at a space: a leading "[ \t]*" made every space of a long run start a
+# scan over the rest of the run (quadratic: 60,000 spaces took 78 s). The spaces before a
+# leader are left in place; line joining collapses them anyway.
+_DOT_LEADER = re.compile(r"[.·…](?:[ \t]*[.·…]){3,}[ \t]*")
+# Every Cc character but newline and tab, deleted by str.translate (a per-character Python
+# loop took seconds on a page holding one 20 MB word).
+_CONTROL_CHARACTERS = dict.fromkeys([*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)])
 _PARAGRAPH_END = re.compile(r"""[.!?:;]["'”’)\]]*$""")
 
 
@@ -30,12 +36,16 @@ def parse_pdf(data: bytes, name: str, *, password: str | None = None) -> ParsedD
         reader = PdfReader(io.BytesIO(data), strict=False)
     except DependencyError as exc:  # opening an encrypted file already tries the empty password
         raise UnsupportedFile(_missing_crypto_message(name, exc)) from exc
+    except MemoryError:
+        raise
     except Exception as exc:  # pypdf raises many types for damaged files
         raise UnsupportedFile(f"{name} could not be read as a PDF (the file looks damaged): {short_reason(exc)}.") from exc
     if reader.is_encrypted:
         _unlock(reader, name, password)
     try:
         pages = list(reader.pages)
+    except MemoryError:
+        raise
     except Exception as exc:
         raise UnsupportedFile(f"{name} could not be read as a PDF (its page list is damaged): {short_reason(exc)}.") from exc
     if not pages:
@@ -47,6 +57,8 @@ def parse_pdf(data: bytes, name: str, *, password: str | None = None) -> ParsedD
     for number, page in enumerate(pages, start=1):
         try:
             text = page.extract_text() or ""
+        except MemoryError:
+            raise  # not a damaged page: the sandbox reports the file as too big to read
         except Exception:
             logger.debug("text extraction failed on page %d of %s", number, name, exc_info=True)
             failed_pages.append(number)
@@ -104,6 +116,8 @@ def _metadata_title(reader) -> str:
     try:
         metadata = reader.metadata
         return clean_title(metadata.title) if metadata is not None else ""
+    except MemoryError:
+        raise
     except Exception:
         # An unreadable /Info dictionary only costs the title; the file name stands in for it.
         logger.debug("could not read the PDF metadata title", exc_info=True)
@@ -117,6 +131,8 @@ def _outline_headings(reader) -> dict[int, list[tuple[str, int]]]:
         for title, depth, page_index in _walk_outline(reader, reader.outline, 1):
             if page_index is not None and title:
                 headings.setdefault(page_index + 1, []).append((title, depth))
+    except MemoryError:
+        raise
     except Exception:
         # Bookmarks only add headings; without them the text is still read in full.
         logger.debug("could not read the PDF outline", exc_info=True)
@@ -136,7 +152,7 @@ def _clean(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     # Dot leaders of tables of contents ("Intro . . . . . 3") cost many tokens and say nothing.
     text = _DOT_LEADER.sub(" ", text)
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    return text.translate(_CONTROL_CHARACTERS)
 
 
 def _normalise_for_match(text: str) -> str:
@@ -189,11 +205,17 @@ def _page_blocks(text: str, page: int, headings: list[tuple[str, int]]) -> list[
 
 
 def _join_lines(lines: list[str]) -> str:
-    text = lines[0]
+    # Pieces joined once at the end (growing one string copies it per line: quadratic in a
+    # paragraph of many lines); ``tail`` is the last two characters joined so far.
+    pieces = [lines[0]]
+    tail = lines[0][-2:]
     for line in lines[1:]:
         # Re-join words hyphenated at a line end ("adip-" + "iscing"), keep real hyphens otherwise.
-        if text.endswith("-") and len(text) > 1 and text[-2].isalpha() and line[:1].islower():
-            text = text[:-1] + line
+        if tail.endswith("-") and len(tail) > 1 and tail[-2].isalpha() and line[:1].islower():
+            pieces[-1] = pieces[-1][:-1]
+            tail = (tail[:-1] + line)[-2:]
         else:
-            text = f"{text} {line}"
-    return re.sub(r"[ \t]+", " ", text).strip()
+            pieces.append(" ")
+            tail = (tail + " " + line)[-2:]
+        pieces.append(line)
+    return re.sub(r"[ \t]+", " ", "".join(pieces)).strip()

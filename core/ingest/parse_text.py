@@ -12,12 +12,18 @@ from core.ingest.parsers import Block, ParsedDocument, clean_title, filename_ste
 
 _LIST_ITEM = re.compile(r"^(\s*)((?:[-*+•‣◦]|\d{1,9}[.)]|#\.|\(?[a-zA-Z0-9]\))[ \t]+)")
 _TABLE_LINE = re.compile(r"^\s*(?:[+|]|=+\s+=)")
-_MD_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+# The opening of an ATX heading only; its closing "#"s are removed by ``_atx_text`` in Python.
+# One regex for both made a lazy ".*?" and two "[ \t]+" runs compete for the same spaces:
+# a heading with 40,000 spaces took 70 s to match.
+_MD_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t](.*))?$")
 _MD_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _MD_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _MD_RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-_MD_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
+_MD_TABLE_CELL_RULE = re.compile(r":?-+:?")
+# No part may run past a bracket, so each scan ends where the next one can start and the
+# substitution stays linear; "[[[[..." with no "]" used to rescan the rest of the text per "[".
+# (Link text with nested brackets keeps its target, a rare and harmless miss.)
+_MD_LINK = re.compile(r"!?\[([^\[\]]*)\]\([^)\s\[\]]*(?:\s+\"[^\"\[\]]*\")?\)")
 _RST_ADORNMENT = re.compile(r"^([!-/:-@\[-`{-~])\1{2,}\s*$")
 _RFC822_FIELD = re.compile(r"^([A-Za-z][\w-]*):\s?(.*)$")
 
@@ -56,19 +62,21 @@ def _unwrap(lines: list[str]) -> str:
     indentation, or where the text after a list marker starts) and is not itself an item or a
     table line; anything else (an item, a definition under a term, a table) starts a new line.
     """
-    logical: list[str] = []
+    # Each logical line is a list of pieces joined once at the end: appending to a growing
+    # string copies it every time, which is quadratic in a paragraph of many short lines.
+    logical: list[list[str]] = []
     text_column = -1
     previous_is_table = False
     for line in lines:
         item = _LIST_ITEM.match(line)
         is_table = bool(_TABLE_LINE.match(line))
         if logical and not item and not is_table and not previous_is_table and _indent(line) == text_column:
-            logical[-1] = f"{logical[-1]} {line.strip()}"
+            logical[-1].append(line.strip())
         else:
-            logical.append(line.strip())
+            logical.append([line.strip()])
         text_column = len(item.group(0)) if item else _indent(line)
         previous_is_table = is_table
-    return "\n".join(logical).strip()
+    return "\n".join(" ".join(pieces) for pieces in logical).strip()
 
 
 def _verbatim(lines: list[str]) -> str:
@@ -106,7 +114,7 @@ def parse_markdown(text: str, name: str) -> ParsedDocument:
         atx = _MD_ATX.match(line)
         if atx:
             flush()
-            heading = " ".join(_md_inline(atx.group(2) or "").split())
+            heading = " ".join(_md_inline(_atx_text(atx.group(2) or "")).split())
             if heading:
                 blocks.append(Block(heading, "heading", level=len(atx.group(1))))
         elif not line.strip():
@@ -144,7 +152,7 @@ def _front_matter(lines: list[str]) -> tuple[str, int]:
 
 
 def _markdown_buffer_blocks(lines: list[str]) -> list[Block]:
-    if len(lines) >= 2 and "|" in lines[0] and _MD_TABLE_SEPARATOR.match(lines[1]) and "-" in lines[1]:
+    if len(lines) >= 2 and "|" in lines[0] and _is_table_separator(lines[1]):
         header = _pipe_cells(lines[0])
         return [Block(text, "row") for text in (format_table_row(header, _pipe_cells(row)) for row in lines[2:]) if text]
     if all(line.startswith(("    ", "\t")) for line in lines):
@@ -153,6 +161,25 @@ def _markdown_buffer_blocks(lines: list[str]) -> list[Block]:
         lines = [re.sub(r"^\s*>\s?", "", line) for line in lines]
     text = _md_inline(_unwrap(lines))
     return [Block(text, "paragraph")] if text else []
+
+
+def _atx_text(rest: str) -> str:
+    """An ATX heading's text without its optional closing sequence ("## Title ##" -> "Title")."""
+    text = rest.strip(" \t")
+    without_closing = text.rstrip("#")
+    # The closing "#"s count only after a space (or as the whole text): "C#" keeps its "#".
+    if without_closing != text and (not without_closing or without_closing[-1] in " \t"):
+        return without_closing.rstrip(" \t")
+    return text
+
+
+def _is_table_separator(line: str) -> bool:
+    """A pipe table's delimiter row ("| --- | :-: |"), checked cell by cell: a single regex
+    for the whole row had adjacent optional-space runs and was quadratic on long blank lines."""
+    row = line.strip()
+    row = row[1:] if row.startswith("|") else row
+    row = row[:-1] if row.endswith("|") else row
+    return all(_MD_TABLE_CELL_RULE.fullmatch(cell.strip()) for cell in row.split("|"))
 
 
 def _pipe_cells(line: str) -> list[str]:
