@@ -162,8 +162,9 @@ class EntityExtractor:
         sentences: dict[str, list[list[str]]] = {}
         with self._lock:  # spaCy pipelines are not documented as thread-safe
             index = self._index(gazetteer)
-            docs = nlp.pipe((text for _, text in chunks), batch_size=self.batch_size)
-            for (chunk_id, _), doc in zip(chunks, docs):
+            pieces = list(_within_length(chunks, nlp.max_length))
+            docs = nlp.pipe((text for _, text in pieces), batch_size=self.batch_size)
+            for (chunk_id, _), doc in zip(pieces, docs):
                 by_sentence: dict[int, list[str]] = defaultdict(list)
                 for sentence_start, key in self._mentions(doc, index, found):
                     by_sentence[sentence_start].append(key)
@@ -242,6 +243,24 @@ class EntityExtractor:
             RelationRecord(s, t, rtype, tuple(counts), tuple(float(n) for n in counts.values()))
             for (s, t, rtype), counts in evidence.items()
         )
+
+
+def _within_length(chunks: Sequence[tuple[str, str]], max_chars: int) -> Iterable[tuple[str, str]]:
+    """The chunks, with any text longer than spaCy accepts cut into pieces of the same chunk.
+
+    spaCy refuses a text over ``nlp.max_length`` characters with a ValueError, which failed the
+    whole file. The chunker keeps chunks far shorter, but a caller may pass any text; a cut
+    falls on the last space before the limit when there is one nearby, else anywhere.
+    """
+    for chunk_id, text in chunks:
+        start = 0
+        while len(text) - start > max_chars:
+            end = start + max_chars
+            space = text.rfind(" ", end - max_chars // 10, end)
+            end = space + 1 if space > start else end
+            yield chunk_id, text[start:end]
+            start = end
+        yield chunk_id, text[start:]
 
 
 def _surname_merges(types: dict[str, str]) -> dict[str, str]:

@@ -212,3 +212,20 @@ def test_mentions_stop_at_line_breaks_and_amounts_are_money():
     assert norm.corrected_type("INR 540.00", norm.ORG) == norm.MONEY
     assert norm.corrected_type("Kaveri Retail", norm.ORG) == norm.ORG
     assert not norm.is_plausible("Subject", norm.ORG)
+
+
+def test_text_longer_than_spacy_accepts_is_read_in_pieces(extractor):
+    # spaCy refuses a text over nlp.max_length with a ValueError that used to fail the whole
+    # file; a lower limit on the real pipeline shows the same with a short text.
+    nlp = extractor.nlp
+    saved = nlp.max_length
+    text = "Priya Raman visited Chennai in March. " + "The parcel was late. " * 200 + "Arjun Nair flew to Kochi."
+    nlp.max_length = 1000
+    try:
+        result = extractor.extract([("c1", text)])
+    finally:
+        nlp.max_length = saved
+
+    assert len(text) > 4 * 1000
+    assert {"priya raman", "arjun nair"} <= {entity.key for entity in result.entities}
+    assert {"priya raman", "arjun nair"} <= set(result.mentions["c1"])
