@@ -26,6 +26,7 @@ import os
 import pickle
 import resource
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -115,27 +116,36 @@ class _ParseServer:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
-        self._folder: tempfile.TemporaryDirectory | None = None
+        self._folder: str | None = None
         self._address = ""
 
     def connect(self) -> Connection:
-        with self._lock:
-            if self._process is None or self._process.poll() is not None:
-                self._start()
-            address = self._address
-        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            client.connect(address)
-        except OSError:
-            client.close()
-            raise
-        return Connection(client.detach())
+        """A connection to a fresh child of the server; starts (or restarts) the server if needed."""
+        for attempt in range(2):
+            with self._lock:
+                if attempt or self._process is None or self._process.poll() is not None:
+                    self._start()
+                address = self._address
+            client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                client.connect(address)
+                return Connection(client.detach())
+            except OSError:
+                client.close()
+                logger.warning("the parse server at %s did not answer; restarting it", address, exc_info=True)
+        raise UnsupportedFile("Files cannot be read right now: the parsing process does not answer. Check the server log.")
+
+    def forget(self) -> None:
+        """In a process forked from the app (a worker): the server is the parent's, not ours."""
+        self._lock = threading.Lock()  # it may have been held by a thread that does not exist here
+        self._process = None
+        self._folder = None
 
     def _start(self) -> None:
         self.stop()
         # A private folder (mode 0700) holds the socket: only this user can connect to it.
-        self._folder = tempfile.TemporaryDirectory(prefix="aw-parse-")
-        self._address = str(Path(self._folder.name) / "server.sock")
+        self._folder = tempfile.mkdtemp(prefix="aw-parse-")
+        self._address = str(Path(self._folder) / "server.sock")
         package_root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         # The server must import ``core`` whatever the caller's working directory is.
@@ -164,13 +174,14 @@ class _ParseServer:
                 self._process.wait()
             self._process = None
         if self._folder is not None:
-            self._folder.cleanup()
+            shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
 
 
 # One per app process, like the embedding model: a cached handle to a process, not state.
 _SERVER = _ParseServer()
 atexit.register(_SERVER.stop)
+os.register_at_fork(after_in_child=_SERVER.forget)
 
 
 # ---------------------------------------------------------------- the server and its children

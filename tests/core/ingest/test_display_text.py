@@ -45,3 +45,26 @@ def test_a_very_long_title_is_shortened_at_a_limit():
     document = parse_document(b"# " + b"word " * 10_000 + b"\n\nbody", "long.md", max_bytes=MAX_BYTES)
     assert len(document.title) <= 200 and document.title.endswith("…")
     assert display_text("x" * 300, limit=10) == "xxxxxxxxx…"
+
+
+def test_cli_docs_lists_a_file_with_a_newline_in_its_name_on_one_row(tmp_path):
+    """The review's forged row: `docs` printed the title taken from such a name with its newline."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, clean_env
+
+    path = tmp_path / (FORGED + ".txt")
+    path.write_text("Quarterly numbers are up.\n")
+
+    def cli(*args):
+        result = subprocess.run([sys.executable, "-m", "core.cli", "--data-dir", str(tmp_path / "data"), *args],
+                                cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    cli("ingest", str(path))
+    rows = cli("docs").strip().splitlines()
+
+    assert len(rows) == 1
+    assert rows[0].endswith("report d0c1d 999 chunks Forged row")

@@ -81,3 +81,15 @@ def test_a_batch_goes_on_past_a_file_that_takes_too_long(tmp_path, embedder):
     assert results[0].error_kind == "parse_timeout"
     assert "slow.pdf took longer than 1 s to read" in results[0].error
     assert results[1].chunks == 1
+
+
+def test_a_dead_parse_server_is_replaced_on_the_next_file():
+    from core.ingest import sandbox
+
+    parse_document(b"first file", "one.txt", max_bytes=MAX_BYTES)
+    server = sandbox._SERVER._process
+    server.kill()  # what an out-of-memory kill or an administrator's kill would do
+    server.wait()
+
+    assert parse_document(b"second file", "two.txt", max_bytes=MAX_BYTES).blocks[0].text == "second file"
+    assert sandbox._SERVER._process.pid != server.pid
