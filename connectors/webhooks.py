@@ -20,7 +20,7 @@ Push channels (WhatsApp, Telegram, email) are acknowledged at once and answered 
 because their platforms retry calls that take long. A channel whose secrets are not set answers 503.
 
 Replays: every WhatsApp, Telegram and email delivery id is recorded in the metadata store (table
-``webhook_deliveries``, kept AW_WEBHOOK_DELIVERY_TTL_SECONDS) and a delivery seen before is not
+``webhook_deliveries``, or Redis when AW_REDIS_URL is set; kept AW_WEBHOOK_DELIVERY_TTL_SECONDS) and a delivery seen before is not
 answered again, across restarts and processes. WhatsApp and Telegram messages whose timestamp is
 more than AW_WEBHOOK_MAX_AGE_SECONDS away from the server's clock are acknowledged but not answered
 (a captured signed call replayed later, or a retry after a long outage). Bodies nested too deeply
@@ -61,6 +61,7 @@ Environment variables (secrets are never logged or shown in reprs):
   ``forwarded_allow_ips``); required to listen on anything but loopback.
 - AW_DATA_DIR: folder of the default metadata store (data), as for the workbench.
 - AW_METADATA_URL: SQLAlchemy URL of the metadata store; empty: ``workbench.db`` in AW_DATA_DIR (secret).
+- AW_REDIS_URL: when set (``redis://host:6379/0``), delivery ids are kept in Redis instead (secret).
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from connectors.channels.format import format_email, format_telegram, format_voice, format_web, format_whatsapp
-from connectors.channels.guards import DeliveryLedger, SenderRateLimiter, StoredDeliveries
+from connectors.channels.guards import DeliveryLedger, RedisDeliveries, SenderRateLimiter, StoredDeliveries
 from connectors.channels.message import InboundMessage, Normalized, Reply, UnsupportedMessage, conversation_id
 from connectors.channels.normalize import (
     normalize_email,
@@ -160,6 +161,7 @@ class WebhookConfig:
     trusted_proxies: str = ""
     data_dir: str = "data"
     metadata_url: str = field(default="", repr=False)
+    redis_url: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "WebhookConfig":
@@ -214,8 +216,10 @@ def check_exposure(config: WebhookConfig) -> None:
                           "front of the service and set AW_WEBHOOK_TRUSTED_PROXIES to its address, or bind to 127.0.0.1.")
 
 
-def build_deliveries(config: WebhookConfig) -> StoredDeliveries:
-    """The delivery log in the metadata store named by ``config`` (the workbench's by default)."""
+def build_deliveries(config: WebhookConfig) -> DeliveryLedger:
+    """The delivery log: in Redis when AW_REDIS_URL is set, else in the metadata store (the workbench's by default)."""
+    if config.redis_url:
+        return RedisDeliveries(config.redis_url, config.delivery_ttl_seconds)
     url = config.metadata_url or f"sqlite:///{(Path(config.data_dir).expanduser().resolve() / 'workbench.db')}"
     return StoredDeliveries(MetadataStore(url), config.delivery_ttl_seconds)
 

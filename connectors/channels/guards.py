@@ -5,6 +5,7 @@ twice. All are thread-safe (push channels are answered in background threads).
 - ``RecentDeliveries``: in memory, bounded; forgets everything on restart (tests, one-off runs).
 - ``StoredDeliveries``: in the metadata store's ``webhook_deliveries`` table with an expiry, so it
   survives restarts and is shared by every process using the same store.
+- ``RedisDeliveries``: the same in Redis (``SET NX`` with an expiry), when a Redis URL is set.
 """
 
 from __future__ import annotations
@@ -125,3 +126,35 @@ class StoredDeliveries:
             self._purged_at = now
         with self._store.begin() as conn:
             conn.execute(delete(webhook_deliveries).where(webhook_deliveries.c.expires_at <= now))
+
+
+class RedisDeliveries:
+    """Delivery ids in Redis: one ``SET key 1 NX PX ttl`` per delivery (atomic across processes).
+
+    Keys are ``<prefix><sha256 of the id>``; Redis expires them itself. A Redis error fails closed
+    with ``BackendUnavailable``, as ``StoredDeliveries`` does.
+    """
+
+    def __init__(self, url: str, ttl_seconds: float, *, prefix: str = "aw:webhook-delivery:") -> None:
+        if ttl_seconds <= 0:
+            raise ValueError("ttl_seconds must be positive")
+        try:
+            import redis
+        except ImportError:
+            raise BackendUnavailable("AW_REDIS_URL is set but the redis package is not installed: pip install redis.") from None
+        self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self._errors = (redis.RedisError,)
+        self._ttl_ms, self._prefix = max(1, int(ttl_seconds * 1000)), prefix
+
+    def first_time(self, delivery_id: str) -> bool:
+        if not delivery_id:
+            return True
+        key = self._prefix + hashlib.sha256(delivery_id.encode("utf-8")).hexdigest()
+        try:
+            return bool(self._redis.set(key, b"1", nx=True, px=self._ttl_ms))
+        except self._errors:
+            raise BackendUnavailable("The delivery log in Redis cannot be reached; the call was not answered, "
+                                     "so the platform will retry it.") from None
+
+    def close(self) -> None:
+        self._redis.close()

@@ -92,7 +92,7 @@ class Service:
     """One app with its fakes, so a test can post and then look at what happened."""
 
     def __init__(self, assistant: FakeAssistant | None = None, *, wall_clock=None, base_url="http://testserver",
-                 **overrides) -> None:
+                 deliveries=None, **overrides) -> None:
         self.assistant = assistant or FakeAssistant()
         self.whatsapp, self.telegram, self.email = RecordingWhatsApp(), RecordingTelegram(), RecordingEmail()
         self.clock = FakeClock()
@@ -104,7 +104,8 @@ class Service:
         self.config = WebhookConfig(**(SECRETS | defaults | overrides))
         outbound = OutboundClients(whatsapp=self.whatsapp, telegram=self.telegram, email=self.email)
         self.client = TestClient(create_app(self.config, self.assistant, outbound, clock=self.clock,
-                                            wall_clock=wall_clock or time.time), base_url=base_url)
+                                            wall_clock=wall_clock or time.time, deliveries=deliveries),
+                                 base_url=base_url)
 
     def post_whatsapp(self, payload: dict | bytes, signature: str | None = "sign"):
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
@@ -611,3 +612,51 @@ def test_deeply_nested_json_is_400_not_500(channel):
         response = service.client.post(f"/webhooks/{channel}", content=body, headers=headers)
     assert response.status_code == 400, response.text
     assert "nested too deeply" in response.json()["error"]
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def redis_prefix():
+    """A key prefix of this test's own on the local Redis; its keys are deleted afterwards."""
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379 (make test starts one)")
+    prefix = f"aw-test:{time.time_ns()}:"
+    yield prefix
+    keys = list(client.scan_iter(f"{prefix}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+def test_with_redis_a_replay_after_a_restart_is_not_answered(redis_prefix):
+    from connectors.channels.guards import RedisDeliveries
+
+    body = json.dumps(load("whatsapp_text.json")).encode()
+    first = Service(wall_clock=lambda: WHATSAPP_TEXT_TIME, max_age_seconds=300,
+                    deliveries=RedisDeliveries(REDIS_URL, 3600, prefix=redis_prefix))
+    assert first.post_whatsapp(body).json()["messages"] == 1
+    restarted = Service(wall_clock=lambda: WHATSAPP_TEXT_TIME, max_age_seconds=300,
+                        deliveries=RedisDeliveries(REDIS_URL, 3600, prefix=redis_prefix))
+    assert restarted.post_whatsapp(body).json()["messages"] == 0
+    assert restarted.assistant.calls == []
+
+
+def test_redis_delivery_ids_expire_and_the_url_selects_redis(redis_prefix):
+    from connectors.channels.guards import RedisDeliveries
+
+    ledger = RedisDeliveries(REDIS_URL, 0.5, prefix=redis_prefix)
+    assert ledger.first_time("telegram:42") is True and ledger.first_time("telegram:42") is False
+    time.sleep(0.7)
+    assert ledger.first_time("telegram:42") is True
+    config = WebhookConfig.from_env({"AW_REDIS_URL": REDIS_URL})
+    assert isinstance(webhooks.build_deliveries(config), RedisDeliveries)
+    assert REDIS_URL not in repr(config)
+    unreachable = RedisDeliveries("redis://127.0.0.1:1/0", 60)
+    with pytest.raises(BackendUnavailable, match="Redis cannot be reached"):
+        unreachable.first_time("whatsapp:x")
