@@ -1,7 +1,9 @@
 """The metadata store: everything that is not vectors or graph, in one SQLAlchemy database.
 
-SQLite file under the data dir by default, any SQLAlchemy URL otherwise. Tables are created
-on first use. Only plain rows live here; other modules own the meaning of their rows.
+SQLite file under the data dir by default, any SQLAlchemy URL otherwise. The tables below are
+the models; the database gets them through the Alembic revisions in ``core/migrations``,
+applied on first use (a test checks the two never differ). Only plain rows live here; other
+modules own the meaning of their rows.
 """
 
 from __future__ import annotations
@@ -215,13 +217,25 @@ class MetadataStore:
         self._created = False
 
     def ensure_schema(self) -> None:
+        """Migrate the database to the code's schema once per process (cheap when already there)."""
         if self._created:
             return
+        from core.migrations import upgrade  # imported here: alembic is only needed when the store opens
+
         try:
-            metadata_schema.create_all(self.engine)
+            upgrade(self.engine)
         except SQLAlchemyError as exc:
             raise BackendUnavailable(f"Cannot open the metadata store: {_safe(exc)}") from None
         self._created = True
+
+    def schema_report(self):
+        """Where the database's schema stands against the code's (``core.migrations.SchemaReport``)."""
+        from core.migrations import schema_report
+
+        try:
+            return schema_report(self.engine)
+        except SQLAlchemyError as exc:
+            raise BackendUnavailable(f"Cannot open the metadata store: {_safe(exc)}") from None
 
     def begin(self):
         """A transaction: every write in it lands together or not at all."""

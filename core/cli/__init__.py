@@ -93,3 +93,4 @@ from core.cli import ask as _ask  # noqa: E402,F401
 from core.cli import documents as _documents  # noqa: E402,F401
 from core.cli import sql as _sql  # noqa: E402,F401
 from core.cli import graph as _graph  # noqa: E402,F401
+from core.cli import maintenance as _maintenance  # noqa: E402,F401
