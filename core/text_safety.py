@@ -52,6 +52,12 @@ def escape_markdown(text: str) -> str:
     return _guard_line_starts(_escape(" ".join(str(text).split())))
 
 
+def code_span(text: str) -> str:
+    """``text`` as one inline code span: Markdown inside a code span is never interpreted, so only a
+    backtick (which would end it) or a line break needs replacing."""
+    return "`" + " ".join(str(text).replace("`", "'").split()) + "`"
+
+
 def safe_markdown(text: str) -> str:
     """Untrusted Markdown rewritten so that it renders with no image, no raw HTML and no remote fetch."""
     text = str(text or "")

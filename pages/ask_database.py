@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.errors import WorkbenchError
 from core.sql.charts import altair_chart, metric_value
+from core.text_safety import escape_markdown, safe_markdown
 from ui.state import current_workspace_name, get_workbench, show_error
 
 service = get_workbench().sql
@@ -166,9 +167,11 @@ with ask_tab:
                     show_error(exc)
             if state.get("sql_extras"):
                 summary, follow_ups = state["sql_extras"]
-                st.markdown(summary)
+                # Model text can carry image Markdown; labels render Markdown (images included) too.
+                st.markdown(safe_markdown(summary))
                 for index, question in enumerate(follow_ups):
-                    st.button(question, key=f"sql_follow_up_{index}", on_click=ask_closest, args=(question,))
+                    st.button(escape_markdown(question), key=f"sql_follow_up_{index}", on_click=ask_closest,
+                              args=(question,))
 
 with schema_tab:
     if connection is not None:

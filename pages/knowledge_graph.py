@@ -13,6 +13,7 @@ from core.graph.llm_extraction import ExtractionTypes, ExtractionTypesStore
 from core.graph.rebuild import rebuild_graph
 from core.graph.render import render_subgraph_html, type_colour
 from core.records import Subgraph
+from core.text_safety import code_span, escape_markdown
 from ui.state import current_workspace, show_error
 
 HANDOFF_KEY = "graph_entity_key"  # the Chat page's "Open in graph" puts an entity key here
@@ -141,24 +142,25 @@ with explore_tab:
                     show_error(exc)
                 else:
                     node = details.node
-                    st.subheader(node.name)
-                    st.markdown(f"**{node.type}** · mentioned in {node.properties.get('mentions', 0)} passages · "
-                                f"{node.properties.get('degree', 0)} relations")
+                    # Names, titles and values come from documents: escaped wherever Markdown renders.
+                    st.subheader(escape_markdown(node.name))
+                    st.markdown(f"**{escape_markdown(node.type)}** · mentioned in {node.properties.get('mentions', 0)} "
+                                f"passages · {node.properties.get('degree', 0)} relations")
                     if node.aliases:
-                        st.caption("Also written: " + ", ".join(node.aliases))
+                        st.caption("Also written: " + escape_markdown(", ".join(node.aliases)))
                     for link in node.properties.get("db_links", ()):
-                        st.markdown(f"Database: `{link['table']}.{link['column']}` row where "
-                                    f"`{link['key_column']}` = `{link['key_value']}`")
+                        st.markdown(f"Database: {code_span(link['table'] + '.' + link['column'])} row where "
+                                    f"{code_span(link['key_column'])} = {code_span(link['key_value'])}")
                     st.markdown("**Facts**")
                     if not details.facts:
                         st.caption("No relations recorded.")
                     for item in details.facts:
-                        with st.expander(f"{item.fact.text} (weight {item.fact.weight:g})"):
-                            st.caption(item.evidence_title)
+                        with st.expander(escape_markdown(f"{item.fact.text} (weight {item.fact.weight:g})")):
+                            st.caption(escape_markdown(item.evidence_title))
                             st.text(item.evidence_text)
                     st.markdown("**Source passages**")
                     for passage in details.passages:
-                        with st.expander(f"{passage.title} · #{passage.position}"):
+                        with st.expander(escape_markdown(f"{passage.title} · #{passage.position}")):
                             st.text(passage.text)
 
 with stats_tab:

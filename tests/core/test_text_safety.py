@@ -157,3 +157,9 @@ def test_titles_are_escaped_to_literal_text():
 def test_empty_and_the_old_name():
     assert safe_markdown("") == "" and safe_markdown("   ") == ""
     assert without_remote_images(f"![x](https://{EVIL}/a)") == safe_markdown(f"![x](https://{EVIL}/a)")
+
+
+def test_a_code_span_cannot_be_broken_out_of():
+    from core.text_safety import code_span
+
+    assert code_span("a`![x](http://evil.example/p.png)`b\nc") == "`a'![x](http://evil.example/p.png)'b c`"
