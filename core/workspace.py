@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
@@ -35,14 +36,22 @@ class Workspace:
 
     def ingest_paths(self, paths: Iterable[Path], *, password: str | None = None, doc_type: str = "",
                      tags: Sequence[str] = (), progress: "ProgressCallback | None" = None) -> list["IngestResult"]:
+        """Ingest files from disk. Each is stat-ed, not read, up front: the pipeline refuses one
+        over the size limit before reading it, and reads the others one at a time."""
         from core.ingest.pipeline import IngestResult, Upload
 
         uploads, unreadable = [], []
         for path in map(Path, paths):
             try:
-                uploads.append(Upload(path.name, path.read_bytes(), password))
+                info = path.stat()
             except OSError as exc:
                 unreadable.append(IngestResult(str(path), "error", error=f"Cannot read {path}: {exc.strerror}.", error_kind=UnsupportedFile.kind))
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                unreadable.append(IngestResult(str(path), "error", error=f"{path} is not a regular file; give the path of a document.",
+                                               error_kind=UnsupportedFile.kind))
+                continue
+            uploads.append(Upload.deferred(path.name, info.st_size, _reader(path), password))
         return unreadable + self.ingest(uploads, doc_type=doc_type, tags=tags, progress=progress)
 
     def documents(self) -> list[Document]:
@@ -92,3 +101,12 @@ class Workspace:
     def search(self, query: str, *, k: int = 5, mode: str = "hybrid", filters: "SearchFilters | None" = None,
                min_similarity: float | None = None) -> list[Hit]:
         return self.workbench.retriever.search(self.name, query, k=k, mode=mode, filters=filters, min_similarity=min_similarity)
+
+
+def _reader(path: Path):
+    def read() -> bytes:
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise UnsupportedFile(f"Cannot read {path}: {exc.strerror}.") from None
+    return read

@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Protocol, Sequence
@@ -62,9 +62,28 @@ class IngestResult:
 
 @dataclass(frozen=True)
 class Upload:
+    """A file to ingest: its bytes, or (``deferred``) its size and a way to read it.
+
+    Deferred uploads let the pipeline refuse a file over the size limit before reading it,
+    and hold only one file's bytes at a time however many files a batch has.
+    """
+
     filename: str
-    data: bytes
+    data: bytes = b""
     password: str | None = None
+    size: int | None = None
+    read: Callable[[], bytes] | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def deferred(cls, filename: str, size: int, read: Callable[[], bytes], password: str | None = None) -> "Upload":
+        return cls(filename, b"", password, size, read)
+
+    @property
+    def byte_size(self) -> int:
+        return len(self.data) if self.read is None else int(self.size or 0)
+
+    def loaded(self) -> "Upload":
+        return self if self.read is None else replace(self, data=self.read(), size=None, read=None)
 
 
 class DocumentIndexer(Protocol):
@@ -178,6 +197,11 @@ class IngestionPipeline:
     # ---- one document ------------------------------------------------------------------
 
     def _ingest_one(self, workspace, upload: Upload, doc_type, tags, report) -> IngestResult:
+        # Size first, before the bytes are read: five 200 MB files must not sit in memory
+        # only to be refused.
+        if upload.byte_size > self.max_bytes:
+            raise UnsupportedFile(too_large_message(upload.filename, upload.byte_size, self.max_bytes))
+        upload = upload.loaded()
         if not upload.data:
             raise UnsupportedFile(f"{upload.filename} is empty (0 bytes).")
         content_hash = hashlib.sha256(upload.data).hexdigest()
@@ -295,6 +319,15 @@ class IngestionPipeline:
     def _document_row(self, workspace: str, document_id: str):
         with self.metadata.connect() as conn:
             return conn.execute(select(documents).where(documents.c.workspace == workspace, documents.c.id == document_id)).first()
+
+
+def too_large_message(filename: str, size: int, max_bytes: int) -> str:
+    return (f"{filename} is {_megabytes(size)}, over the upload limit of {_megabytes(max_bytes)} "
+            "(AW_MAX_FILE_MB): split the file or ask an administrator to raise the limit.")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def _reporter(callback: ProgressCallback | None, filename: str, index: int, count: int):
