@@ -1,7 +1,9 @@
 """Search over a workspace's documents: vector, keyword (BM25) and hybrid (reciprocal rank fusion).
 
-Every hit is resolved through the ``chunks`` table, which only holds chunks of fully indexed
-documents; vector results for anything else (a crash's leftovers) are dropped here.
+Only fully indexed documents are searched. The vector query itself excludes documents that
+are not indexed (a ``where`` Chroma applies before ranking): filtering afterwards let the
+thousands of vectors a killed upload left crowd every real result out of the top k. Every
+hit is then resolved through the ``chunks`` table, which only holds chunks of indexed documents.
 """
 
 from __future__ import annotations
@@ -111,11 +113,22 @@ class Retriever:
 
     def _vector(self, workspace, query, pool, filters, min_similarity) -> list[tuple[str, float]]:
         vector = self.embedder.embed_query(query)
-        records = self.vectors.query(workspace, CHUNK_PURPOSE, vector, pool, where=filters.chroma_where())
+        where = _all_of(filters.chroma_where(), self._exclude_unindexed(workspace))
+        records = self.vectors.query(workspace, CHUNK_PURPOSE, vector, pool, where=where)
         ranked = [(r.id, 1.0 - float(r.distance or 0.0)) for r in records]  # cosine distance -> similarity
         if min_similarity is not None:
             ranked = [(i, s) for i, s in ranked if s >= min_similarity]
         return ranked
+
+    def _exclude_unindexed(self, workspace: str) -> dict | None:
+        """A Chroma filter leaving out documents being indexed, repaired or deleted.
+
+        Those are few at any time (indexed ones are the many), so the list stays short.
+        """
+        with self.metadata.connect() as conn:
+            ids = sorted(row.id for row in conn.execute(select(documents.c.id).where(
+                documents.c.workspace == workspace, documents.c.status != "indexed")))
+        return {"document_id": {"$nin": ids}} if ids else None
 
     def _keyword(self, workspace, query, pool, filters) -> list[tuple[str, float]]:
         # BM25 has no metadata filter: over-fetch, then keep chunks of documents that pass.
@@ -192,6 +205,17 @@ TITLE_STOP_WORDS = frozenset("the and for with from what does say about this tha
 
 def _content_words(text: str) -> list[str]:
     return [w for w in re.findall(r"[a-z0-9]{3,}", text.lower()) if w not in TITLE_STOP_WORDS]
+
+
+def _all_of(*clauses: dict | None) -> dict | None:
+    """Chroma's ``$and`` of the given where clauses (it wants two or more, so one stays bare)."""
+    parts: list[dict] = []
+    for clause in clauses:
+        if clause:
+            parts.extend(clause["$and"] if set(clause) == {"$and"} else [clause])
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else {"$and": parts}
 
 
 def _unique(ranked: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:

@@ -117,7 +117,7 @@ class ChromaVectorStore:
                 ids=list(ids[start:end]),
                 embeddings=[list(map(float, v)) for v in embeddings[start:end]],
                 documents=list(texts[start:end]),
-                metadatas=[_clean_metadata(m) for m in metadatas[start:end]],
+                metadatas=[clean_metadata(m) for m in metadatas[start:end]],
             )
 
     def delete(self, workspace, purpose, *, ids=None, where=None) -> None:
@@ -176,7 +176,7 @@ class ChromaVectorStore:
         self.client.heartbeat()
 
 
-def _clean_metadata(metadata: dict) -> dict:
+def clean_metadata(metadata: dict) -> dict:
     # Chroma rejects None and empty lists as metadata values; absent keys mean "not set".
     return {k: v for k, v in metadata.items() if v is not None and v != [] and v != ()}
 

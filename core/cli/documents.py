@@ -32,10 +32,33 @@ def ingest(
         results = obj.workspace().ingest_paths(paths, password=password, doc_type=doc_type, tags=tags, progress=_progress_printer)
     except WorkbenchError as exc:
         fail(exc, obj.as_json)
-    lines = [f"{r.status:<9} {r.file}" + (f" ({r.chunks} chunks)" if r.status != "error" else f": {r.error}") for r in results]
-    emit(obj, [r.to_dict() for r in results], "\n".join(lines))
+    finally:
+        # A short-lived process must not sit in a long background repair: it stops after its
+        # current batch and the next ingest (or `repair`) resumes where it stopped.
+        if obj._workbench is not None:
+            obj.workbench.ingestion.stop_repairs()
+    emit(obj, [r.to_dict() for r in results], "\n".join(_result_line(r) for r in results))
     if any(r.status == "error" for r in results):
         raise typer.Exit(1)
+
+
+def _result_line(result) -> str:
+    if result.status == "error":
+        return f"{result.status:<9} {result.file}: {result.error}"
+    if result.status == "indexing":
+        return f"{result.status:<9} {result.file}: being indexed by another run; it appears when that finishes"
+    return f"{result.status:<9} {result.file} ({result.chunks} chunks)"
+
+
+@app.command()
+def repair(ctx: typer.Context) -> None:
+    """Finish interrupted uploads and deletes now (ingest also does it, in the background)."""
+    obj: CliContext = ctx.obj
+    try:
+        repaired = obj.workspace().repair()
+    except WorkbenchError as exc:
+        fail(exc, obj.as_json)
+    emit(obj, {"repaired": repaired}, "\n".join(f"repaired {i}" for i in repaired) or "Nothing to repair.")
 
 
 @app.command()

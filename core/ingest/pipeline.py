@@ -3,9 +3,14 @@
 Atomic per document. The document row is written first with status "indexing" (an intent
 record); vectors and graph data are written next; the chunk rows (the keyword corpus) and
 the flip to "indexed" land in one metadata transaction at the end. Any failure removes
-what was written. A process killed mid-way leaves an "indexing" row that ``repair()``
-(run at the start of every ingest) uses to remove the partial data, and searches ignore
-chunks of documents that are not indexed, so nothing half-written is ever visible.
+what was written. Searches filter to indexed documents before ranking, so nothing
+half-written is ever visible or crowds real results out.
+
+A process killed mid-way leaves an "indexing" row and the vectors it had written. The
+process working on a document holds its owner lock (``core/ingest/ownership.py``), so a
+killed one is recognised at once: uploading the same file again resumes that document
+from its stored text and the vectors already written, and every ingest hands what is left
+to a background repair (``core/ingest/repair_worker.py``) instead of making the upload wait.
 """
 
 from __future__ import annotations
@@ -14,24 +19,29 @@ import hashlib
 import json
 import logging
 import shutil
+import threading
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Protocol, Sequence
+from typing import Callable, Collection, Iterable, Protocol, Sequence
 
 from sqlalchemy import delete, select, update
 
 from core.errors import InvalidInput, NotFound, UnsupportedFile, WorkbenchError
 from core.ingest.chunking import ChunkDraft, chunk_blocks
+from core.ingest.ownership import Claim, has_lock_file, try_claim
 from core.ingest.parsers import Block, ParsedDocument, parse_document
+from core.ingest.repair_worker import RepairWorker
 from core.keyword import bump_generation
 from core.metadata import MetadataStore, chunks, documents, new_id, now_iso
 from core.records import Chunk, Document
+from core.vectors import clean_metadata
 
 logger = logging.getLogger(__name__)
 
 CHUNK_PURPOSE = "chunks"
-# An "indexing" or "deleting" row untouched for this long was left by a process that died.
+# Where no owner lock can tell (rows written before locks existed, or no fcntl): an
+# "indexing" or "deleting" row untouched for this long was left by a process that died.
 STALE_SECONDS = 600
 
 
@@ -50,7 +60,9 @@ class Progress:
 @dataclass(frozen=True)
 class IngestResult:
     file: str
-    status: str  # ingested | duplicate | error
+    # ingested | duplicate | indexing (the same file is being indexed or repaired by another
+    # run right now; it appears when that finishes) | error
+    status: str
     document_id: str | None = None
     chunks: int = 0
     error: str | None = None
@@ -108,6 +120,7 @@ class IngestionPipeline:
         self.max_bytes = max_bytes
         self.batch_size = batch_size
         self.indexers = list(indexers)
+        self._repairs = RepairWorker(self._repair_in_background)
 
     # ---- public operations -------------------------------------------------------------
 
@@ -116,10 +129,11 @@ class IngestionPipeline:
         """Ingest every upload; one bad file never stops the others.
 
         An unreachable vector store stops the whole batch up front (BackendUnavailable):
-        every file would fail the same way, and nothing is written.
+        every file would fail the same way, and nothing is written. Work that interrupted
+        runs left behind is handed to the background repair afterwards: the uploads never
+        wait for it.
         """
         self.vectors.heartbeat()
-        self.repair(workspace, stale_after=STALE_SECONDS)
         results = []
         for index, upload in enumerate(uploads):
             report = _reporter(progress, upload.filename, index, len(uploads))
@@ -132,15 +146,29 @@ class IngestionPipeline:
                 results.append(IngestResult(upload.filename, "error", error=f"{upload.filename} could not be indexed: "
                                             f"{type(exc).__name__}. Nothing of it was kept; try again.", error_kind="error"))
             report("done")
+        self._repairs.schedule(workspace, self._unfinished_ids(workspace))
         return results
+
+    def wait_for_repairs(self, timeout: float | None = None) -> bool:
+        """Block until the background repair is idle; False when the timeout passed first."""
+        return self._repairs.wait(timeout)
+
+    def stop_repairs(self, timeout: float | None = None) -> None:
+        """Stop the background repair after its current batch; what is left resumes next time."""
+        self._repairs.stop(timeout)
+
+    def close(self) -> None:
+        self.stop_repairs()
 
     def delete(self, workspace: str, document_id: str) -> None:
         """Remove a document from every store."""
-        if self._document_row(workspace, document_id) is None:
+        row = self._document_row(workspace, document_id)
+        if row is None:
             raise NotFound(f"No document {document_id} in workspace {workspace}.")
-        # Marked first, so that a store failing half-way leaves a row repair() finishes removing.
-        self._set_status(workspace, document_id, "deleting")
-        self._discard(workspace, document_id)
+        with self._claim_or_refuse(workspace, row):
+            # Marked first, so that a store failing half-way leaves a row repair() finishes removing.
+            self._set_status(workspace, document_id, "deleting")
+            self._discard(workspace, document_id)
 
     def reindex(self, workspace: str, document_id: str, *, chunk_tokens: int, chunk_overlap: int,
                 progress: ProgressCallback | None = None) -> IngestResult:
@@ -150,12 +178,18 @@ class IngestionPipeline:
         row = self._document_row(workspace, document_id)
         if row is None:
             raise NotFound(f"No document {document_id} in workspace {workspace}.")
-        count = self._rebuild(workspace, row, chunk_tokens, chunk_overlap, _reporter(progress, row.filename, 0, 1))
+        with self._claim_or_refuse(workspace, row):
+            count = self._rebuild(workspace, row, chunk_tokens, chunk_overlap, _reporter(progress, row.filename, 0, 1))
         return IngestResult(row.filename, "ingested", document_id, count)
 
-    def _rebuild(self, workspace: str, row, chunk_tokens: int, chunk_overlap: int, report) -> int:
-        """Index a document again from its stored blocks. On failure the row stays "indexing"
-        with its files, so the document is never lost: the next repair() retries it."""
+    def _rebuild(self, workspace: str, row, chunk_tokens: int, chunk_overlap: int, report,
+                 stop: threading.Event | None = None) -> int:
+        """Index a document again from its stored blocks; the caller holds its claim.
+
+        Vectors already in Chroma for the same chunk (same id, text and metadata) are kept, so
+        a document a killed process left at chunk 896 of 20,000 resumes there. On failure or
+        ``stop`` the row stays "indexing" with its files: never lost, the next repair resumes it.
+        """
         blocks = self._load_blocks(workspace, row.id)
         drafts = chunk_blocks(blocks, count_tokens=self.embedder.count_tokens, count_tokens_many=self.embedder.count_tokens_many,
                               target_tokens=chunk_tokens, overlap_tokens=chunk_overlap)
@@ -164,30 +198,91 @@ class IngestionPipeline:
             conn.execute(delete(chunks).where(chunks.c.document_id == row.id))
             conn.execute(update(documents).where(documents.c.id == row.id).values(chunk_count=0))
             bump_generation(conn, workspace)
-        self._remove_index_data(workspace, row.id)
-        return self._index(workspace, document_from_row(row), drafts, f"{chunk_tokens}/{chunk_overlap}", report)
+        for indexer in self.indexers:
+            indexer.remove(workspace, row.id)
+        return self._index(workspace, document_from_row(row), drafts, f"{chunk_tokens}/{chunk_overlap}", report,
+                           resume=True, stop=stop)
 
-    def repair(self, workspace: str, *, stale_after: float = 0) -> list[str]:
+    def repair(self, workspace: str, *, stale_after: float = 0, only: Collection[str] | None = None,
+               stop: threading.Event | None = None) -> list[str]:
         """Finish what interrupted work left: documents being indexed are indexed again from their
-        stored text (or removed when there is none), documents being deleted are removed.
+        stored text, resuming from the vectors already written (or removed when there is no
+        stored text), documents being deleted are removed.
 
-        ``stale_after`` (seconds) leaves alone rows another process touched recently: ingestion
-        calls it with STALE_SECONDS so it never disturbs an upload running elsewhere. Returns the ids.
+        A document whose owner lock is held (an upload, re-chunk or repair running in some
+        process right now) is always left alone. ``stale_after`` (seconds) applies to rows
+        without an owner lock to ask: those are left alone until untouched that long.
+        ``only`` limits the repair to these ids; ``stop`` ends it between batches. Returns the
+        ids repaired.
         """
-        cutoff = (datetime.now(timezone.utc) - timedelta(seconds=stale_after)).isoformat(timespec="seconds")
         with self.metadata.connect() as conn:
-            rows = conn.execute(select(documents).where(
-                documents.c.workspace == workspace, documents.c.status != "indexed", documents.c.updated_at <= cutoff)).all()
+            rows = conn.execute(select(documents).where(documents.c.workspace == workspace, documents.c.status != "indexed")
+                                .order_by(documents.c.updated_at)).all()
+        done = []
         for row in rows:
-            blocks = self._files_dir(workspace, row.id) / "blocks.json"
-            if row.status == "indexing" and blocks.exists():
-                logger.warning("Indexing document %s again: an earlier run was interrupted", row.id)
-                tokens, _, overlap = (row.chunk_settings or f"{self.chunk_tokens}/{self.chunk_overlap}").partition("/")
-                self._rebuild(workspace, row, int(tokens), int(overlap), _reporter(None, row.filename, 0, 1))
-            else:
-                logger.warning("Removing document %s left half-written by an interrupted run", row.id)
-                self._discard(workspace, row.id)
-        return [row.id for row in rows]
+            if (only is not None and row.id not in only) or (stop is not None and stop.is_set()):
+                continue
+            claim = self._claim_abandoned(workspace, row, stale_after)
+            if claim is None:
+                continue
+            with claim:
+                try:
+                    if self._repair_one(workspace, row.id, stop):
+                        done.append(row.id)
+                except _Stopped:
+                    logger.info("repair of document %s paused; it resumes on the next repair", row.id)
+        return done
+
+    def _repair_one(self, workspace: str, document_id: str, stop: threading.Event | None) -> bool:
+        row = self._document_row(workspace, document_id)  # again, now that we hold its claim
+        if row is None or row.status == "indexed":
+            if row is None:  # finished and removed meanwhile: drop the folder our claim created
+                shutil.rmtree(self._files_dir(workspace, document_id), ignore_errors=True)
+            return False
+        if row.status == "indexing" and (self._files_dir(workspace, row.id) / "blocks.json").exists():
+            logger.warning("Indexing document %s again: an earlier run was interrupted", row.id)
+            tokens, overlap = self._chunk_settings_of(row)
+            self._rebuild(workspace, row, tokens, overlap, _reporter(None, row.filename, 0, 1), stop=stop)
+        else:
+            logger.warning("Removing document %s left half-written by an interrupted run", row.id)
+            self._discard(workspace, row.id)
+        return True
+
+    def _repair_in_background(self, workspace: str, document_ids: Collection[str], stop: threading.Event) -> None:
+        for document_id in sorted(document_ids):
+            if stop.is_set():
+                return
+            try:
+                self.repair(workspace, stale_after=STALE_SECONDS, only={document_id}, stop=stop)
+            except Exception:  # one document's failure (logged) must not hold up the others
+                logger.exception("background repair of document %s failed; the next ingest retries it", document_id)
+
+    def _unfinished_ids(self, workspace: str) -> list[str]:
+        with self.metadata.connect() as conn:
+            return [r.id for r in conn.execute(select(documents.c.id).where(
+                documents.c.workspace == workspace, documents.c.status != "indexed"))]
+
+    def _chunk_settings_of(self, row) -> tuple[int, int]:
+        tokens, _, overlap = (row.chunk_settings or f"{self.chunk_tokens}/{self.chunk_overlap}").partition("/")
+        return int(tokens), int(overlap)
+
+    # ---- ownership ---------------------------------------------------------------------
+
+    def _claim_abandoned(self, workspace: str, row, stale_after: float) -> Claim | None:
+        """The claim on a non-indexed document if whoever worked on it is gone, else None."""
+        folder = self._files_dir(workspace, row.id)
+        if not has_lock_file(folder):
+            # Nothing to ask: only the row's age tells that its writer is gone.
+            cutoff = (datetime.now(timezone.utc) - timedelta(seconds=stale_after)).isoformat(timespec="seconds")
+            if (row.updated_at or "") > cutoff:
+                return None
+        return try_claim(folder)
+
+    def _claim_or_refuse(self, workspace: str, row) -> Claim:
+        claim = try_claim(self._files_dir(workspace, row.id))
+        if claim is None:
+            raise InvalidInput(f"{row.filename} is being indexed right now; try again when that finishes.")
+        return claim
 
     def _set_status(self, workspace: str, document_id: str, status: str) -> None:
         with self.metadata.begin() as conn:
@@ -207,14 +302,24 @@ class IngestionPipeline:
         content_hash = hashlib.sha256(upload.data).hexdigest()
         existing = self._find_by_hash(workspace, content_hash)
         if existing is not None:
-            return IngestResult(upload.filename, "duplicate", existing.id, existing.chunk_count)
+            if existing.status == "indexed":
+                return IngestResult(upload.filename, "duplicate", existing.id, existing.chunk_count)
+            finished = self._finish_unfinished(workspace, existing, upload, doc_type, tags, report)
+            if finished is not None:
+                return finished
         report("parse")
         parsed = parse_document(upload.data, upload.filename, password=upload.password, max_bytes=self.max_bytes, limits=getattr(self, "parse_limits", None))
         drafts = chunk_blocks(parsed.blocks, count_tokens=self.embedder.count_tokens, count_tokens_many=self.embedder.count_tokens_many, target_tokens=self.chunk_tokens, overlap_tokens=self.chunk_overlap)
         if not drafts:
             raise UnsupportedFile(f"{upload.filename} has no text to index.")
+        document_id = new_id()
+        # Claimed before the row exists, so no one ever sees the row without a live owner.
+        with try_claim(self._files_dir(workspace, document_id)) or _unexpected_claim(document_id):
+            return self._ingest_new(workspace, document_id, upload, parsed, drafts, doc_type, tags, content_hash, report)
+
+    def _ingest_new(self, workspace, document_id, upload, parsed, drafts, doc_type, tags, content_hash, report) -> IngestResult:
         document = Document(
-            id=new_id(), workspace=workspace, title=parsed.title, filename=upload.filename,
+            id=document_id, workspace=workspace, title=parsed.title, filename=upload.filename,
             doc_type=doc_type or parsed.doc_type, tags=tags, content_hash=content_hash,
             size_bytes=len(upload.data), chunk_count=0, created_at=now_iso(), status="indexing",
         )
@@ -235,20 +340,56 @@ class IngestionPipeline:
             raise
         return IngestResult(upload.filename, "ingested", document.id, count)
 
-    def _index(self, workspace: str, document: Document, drafts: Sequence[ChunkDraft], chunk_settings: str, report) -> int:
+    def _finish_unfinished(self, workspace, row, upload: Upload, doc_type, tags, report) -> IngestResult | None:
+        """The same file again while its document is not indexed: an earlier run was killed, or
+        is still running. Resumes the document (from its stored text and the vectors already
+        written) when its run is gone, reports "indexing" when it is still running, and
+        returns None when there is nothing to resume (the caller then ingests afresh)."""
+        claim = self._claim_abandoned(workspace, row, STALE_SECONDS)
+        if claim is None:
+            return IngestResult(upload.filename, "indexing", row.id, 0)
+        document_id = row.id
+        with claim:
+            row = self._document_row(workspace, document_id)  # again, now that we hold its claim
+            if row is not None and row.status == "indexed":
+                return IngestResult(upload.filename, "duplicate", row.id, row.chunk_count)
+            if row is None or row.status != "indexing" or not (self._files_dir(workspace, row.id) / "blocks.json").exists():
+                # An interrupted delete, or killed before its text was stored: remove what is
+                # left (the folder our claim created included) and ingest afresh.
+                self._discard(workspace, document_id)
+                return None
+            # The re-upload's name, type and tags win: they are what the user asked for now.
+            values = {"filename": upload.filename, "tags": json.dumps(list(tags))}
+            if doc_type:
+                values["doc_type"] = doc_type
+            with self.metadata.begin() as conn:
+                conn.execute(update(documents).where(documents.c.id == row.id).values(**values, updated_at=now_iso()))
+            row = self._document_row(workspace, row.id)
+            tokens, overlap = self._chunk_settings_of(row)
+            logger.warning("Resuming document %s: an earlier upload of %s was interrupted", row.id, upload.filename)
+            count = self._rebuild(workspace, row, tokens, overlap, report)
+        return IngestResult(upload.filename, "ingested", row.id, count)
+
+    def _index(self, workspace: str, document: Document, drafts: Sequence[ChunkDraft], chunk_settings: str, report,
+               *, resume: bool = False, stop: threading.Event | None = None) -> int:
         records = [_chunk_record(workspace, document.id, draft) for draft in drafts]
         day = int(document.created_at[:10].replace("-", ""))
         total = len(records)
-        report("embed", 0, total)
-        for start in range(0, total, self.batch_size):
-            batch = records[start:start + self.batch_size]
+        todo = records
+        if resume:
+            todo = self._vectors_to_write(workspace, document, records, day)
+        report("embed", total - len(todo), total)
+        for start in range(0, len(todo), self.batch_size):
+            if stop is not None and stop.is_set():
+                raise _Stopped()
+            batch = todo[start:start + self.batch_size]
             vectors = self.embedder.embed([c.text for c in batch])
             self.vectors.upsert(
                 workspace, CHUNK_PURPOSE, [c.id for c in batch], vectors, [c.text for c in batch],
                 [_vector_metadata(c, document, day) for c in batch],
             )
             self._touch(document.id)
-            report("embed", min(start + self.batch_size, total), total)
+            report("embed", total - len(todo) + min(start + self.batch_size, len(todo)), total)
         report("index", 0, total)
         for indexer in self.indexers:
             indexer.add(workspace, document, records)
@@ -263,6 +404,21 @@ class IngestionPipeline:
             bump_generation(conn, workspace)
         report("index", total, total)
         return total
+
+    def _vectors_to_write(self, workspace: str, document: Document, records: Sequence[Chunk], day: int) -> list[Chunk]:
+        """The chunks whose vector is missing or differs; vectors of no current chunk are deleted."""
+        wanted = {c.id: c for c in records}
+        kept = set()
+        stale = []
+        for existing in self.vectors.get(workspace, CHUNK_PURPOSE, where={"document_id": document.id}):
+            chunk = wanted.get(existing.id)
+            if chunk is not None and existing.text == chunk.text \
+                    and existing.metadata == clean_metadata(_vector_metadata(chunk, document, day)):
+                kept.add(existing.id)
+            else:
+                stale.append(existing.id)
+        self.vectors.delete(workspace, CHUNK_PURPOSE, ids=stale)
+        return [c for c in records if c.id not in kept]
 
     def _touch(self, document_id: str) -> None:
         with self.metadata.begin() as conn:
@@ -313,12 +469,22 @@ class IngestionPipeline:
     # ---- lookups -----------------------------------------------------------------------
 
     def _find_by_hash(self, workspace: str, content_hash: str):
+        """The document with these bytes, an indexed one first."""
         with self.metadata.connect() as conn:
-            return conn.execute(select(documents).where(documents.c.workspace == workspace, documents.c.content_hash == content_hash)).first()
+            rows = conn.execute(select(documents).where(documents.c.workspace == workspace, documents.c.content_hash == content_hash)).all()
+        return next((r for r in rows if r.status == "indexed"), rows[0] if rows else None)
 
     def _document_row(self, workspace: str, document_id: str):
         with self.metadata.connect() as conn:
             return conn.execute(select(documents).where(documents.c.workspace == workspace, documents.c.id == document_id)).first()
+
+
+class _Stopped(Exception):
+    """A background repair was asked to stop between batches."""
+
+
+def _unexpected_claim(document_id: str):
+    raise RuntimeError(f"the owner lock of new document {document_id} is already held")
 
 
 def too_large_message(filename: str, size: int, max_bytes: int) -> str:
