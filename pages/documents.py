@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from core.errors import WorkbenchError
 from core.ingest.parsers import SUPPORTED_EXTENSIONS
 from core.ingest.pipeline import Upload
 from core.retrieval import MODES, SearchFilters, highlight
-from core.text_safety import without_remote_images
+from core.text_safety import escape_markdown, safe_markdown
 from ui.state import current_workspace, show_error
 
 workspace = current_workspace()
@@ -33,7 +35,12 @@ def progress_callback(bar):
 
 with upload_tab:
     with st.form("upload", clear_on_submit=True):
-        files = st.file_uploader("Files", accept_multiple_files=True, help="Many files at once; one bad file never stops the others.")
+        # The browser refuses a file over the workbench's own limit before sending it (Streamlit's
+        # default would let 200 MB through); server.maxUploadSize in .streamlit/config.toml is the
+        # server's ceiling. The pipeline still checks the size before reading a file.
+        max_file_mb = workspace.workbench.settings.ingest.max_file_mb
+        files = st.file_uploader("Files", accept_multiple_files=True, max_upload_size=max(1, math.ceil(max_file_mb)),
+                                 help=f"Many files at once, up to {max_file_mb:g} MB each; one bad file never stops the others.")
         col_type, col_tags = st.columns(2)
         doc_type = col_type.text_input("Document type", placeholder="e.g. policy, complaint, report (default: from the file)")
         tags_text = col_tags.text_input("Tags", placeholder="comma separated, e.g. q3, logistics")
@@ -43,7 +50,9 @@ with upload_tab:
         if not files:
             st.warning("Choose at least one file to upload.")
         else:
-            uploads = [Upload(f.name, f.getvalue(), password or None) for f in files]
+            # Deferred: a file over the limit is refused by its size, never copied into memory, and
+            # the others are read one at a time as they are indexed.
+            uploads = [Upload.deferred(f.name, f.size, f.getvalue, password or None) for f in files]
             tags = [t.strip() for t in tags_text.split(",") if t.strip()]
             bar = st.progress(0.0, text="Starting...")
             try:
@@ -56,10 +65,15 @@ with upload_tab:
                 st.session_state["upload_results"] = [r.to_dict() for r in results]
     if st.session_state.get("upload_results"):
         results = st.session_state["upload_results"]
-        counts = {s: sum(r["status"] == s for r in results) for s in ("ingested", "duplicate", "error")}
-        st.markdown(f"**{counts['ingested']}** ingested · **{counts['duplicate']}** duplicate · **{counts['error']}** error")
+        counts = {s: sum(r["status"] == s for r in results) for s in ("ingested", "duplicate", "indexing", "error")}
+        summary = f"**{counts['ingested']}** ingested · **{counts['duplicate']}** duplicate · **{counts['error']}** error"
+        if counts["indexing"]:
+            summary += f" · **{counts['indexing']}** still being indexed by an earlier upload"
+        st.markdown(summary)
         st.dataframe(
-            [{"file": r["file"], "status": r["status"], "chunks": r["chunks"], "reason": r["error"] or ""} for r in results],
+            [{"file": r["file"], "status": r["status"], "chunks": r["chunks"],
+              "reason": r["error"] or ("being indexed by an earlier upload; it appears in the Library when done"
+                                       if r["status"] == "indexing" else "")} for r in results],
             hide_index=True, width="stretch",
         )
 
@@ -138,5 +152,6 @@ with search_tab:
                 st.info("No matching passages. Try other words, another mode, or fewer filters.")
             for number, hit in enumerate(hits, start=1):
                 with st.container(border=True):
-                    st.markdown(f"**[{number}] {hit.citation}** · score {hit.score:.3f}")
-                    st.markdown(highlight(without_remote_images(hit.chunk.text), query))
+                    st.markdown(f"**[{number}] {escape_markdown(hit.citation)}** · score {hit.score:.3f}")
+                    # Sanitised last, so nothing in the passage (or the highlighting) can load an image.
+                    st.markdown(safe_markdown(highlight(hit.chunk.text, query)))
