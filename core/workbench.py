@@ -88,10 +88,8 @@ class Workbench:
                 self.metadata, self.embedder, self.vectors, self.settings.data_dir / "files",
                 chunk_tokens=ingest.chunk_tokens, chunk_overlap=ingest.chunk_overlap,
                 max_bytes=ingest.max_file_bytes, batch_size=self.settings.embeddings.batch_size,
-                indexers=self.document_indexers(),
+                indexers=self.document_indexers(), parse_limits=ParseLimits.from_settings(ingest),
             )
-            # Read by the pipeline's parse_document call; a pipeline without it parses under the defaults.
-            pipeline.parse_limits = ParseLimits.from_settings(ingest)
             return pipeline
 
         return self.service("ingestion", build)

@@ -30,7 +30,7 @@ from sqlalchemy import delete, select, update
 from core.errors import InvalidInput, NotFound, UnsupportedFile, WorkbenchError
 from core.ingest.chunking import ChunkDraft, chunk_blocks
 from core.ingest.ownership import Claim, has_lock_file, try_claim
-from core.ingest.parsers import Block, ParsedDocument, parse_document
+from core.ingest.parsers import Block, ParsedDocument, ParseLimits, display_name, parse_document
 from core.ingest.repair_worker import RepairWorker
 from core.keyword import bump_generation
 from core.metadata import MetadataStore, chunks, documents, new_id, now_iso
@@ -86,6 +86,11 @@ class Upload:
     size: int | None = None
     read: Callable[[], bytes] | None = field(default=None, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        # The name is shown in the library, in results and by the CLI: one printable line, no
+        # folders (a newline in a name would forge a row in the CLI's listing).
+        object.__setattr__(self, "filename", display_name(self.filename))
+
     @classmethod
     def deferred(cls, filename: str, size: int, read: Callable[[], bytes], password: str | None = None) -> "Upload":
         return cls(filename, b"", password, size, read)
@@ -110,7 +115,8 @@ ProgressCallback = Callable[[Progress], None]
 
 class IngestionPipeline:
     def __init__(self, metadata: MetadataStore, embedder, vectors, files_root: Path, *, chunk_tokens: int,
-                 chunk_overlap: int, max_bytes: int, batch_size: int = 64, indexers: Iterable[DocumentIndexer] = ()):
+                 chunk_overlap: int, max_bytes: int, batch_size: int = 64, indexers: Iterable[DocumentIndexer] = (),
+                 parse_limits: ParseLimits | None = None):
         self.metadata = metadata
         self.embedder = embedder
         self.vectors = vectors
@@ -120,6 +126,7 @@ class IngestionPipeline:
         self.max_bytes = max_bytes
         self.batch_size = batch_size
         self.indexers = list(indexers)
+        self.parse_limits = parse_limits  # None: parse under the defaults
         self._repairs = RepairWorker(self._repair_in_background)
 
     # ---- public operations -------------------------------------------------------------
@@ -308,7 +315,7 @@ class IngestionPipeline:
             if finished is not None:
                 return finished
         report("parse")
-        parsed = parse_document(upload.data, upload.filename, password=upload.password, max_bytes=self.max_bytes, limits=getattr(self, "parse_limits", None))
+        parsed = parse_document(upload.data, upload.filename, password=upload.password, max_bytes=self.max_bytes, limits=self.parse_limits)
         drafts = chunk_blocks(parsed.blocks, count_tokens=self.embedder.count_tokens, count_tokens_many=self.embedder.count_tokens_many, target_tokens=self.chunk_tokens, overlap_tokens=self.chunk_overlap)
         if not drafts:
             raise UnsupportedFile(f"{upload.filename} has no text to index.")

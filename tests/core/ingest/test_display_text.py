@@ -68,3 +68,10 @@ def test_cli_docs_lists_a_file_with_a_newline_in_its_name_on_one_row(tmp_path):
 
     assert len(rows) == 1
     assert rows[0].endswith("report d0c1d 999 chunks Forged row")
+
+
+def test_uploaded_file_names_become_one_printable_line_without_folders():
+    from core.ingest.pipeline import Upload
+
+    assert Upload("reports/q3\nforged | row.txt", b"x").filename == "q3 forged | row.txt"
+    assert Upload.deferred("a\u202etxt.exe", 1, lambda: b"x").filename == "atxt.exe"
