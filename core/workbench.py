@@ -11,7 +11,10 @@ import threading
 from typing import Any, Callable
 
 from core.health import BackendHealth, check_all
-from core.metadata import MetadataStore, validate_workspace_name
+from sqlalchemy import func, select
+
+from core.data_manifest import FORMAT_VERSION, DataDirState, DataManifest, ManifestCheckedEmbedder
+from core.metadata import MetadataStore, chunks, training_items, validate_workspace_name
 from core.registry import build_backend
 from core.settings import Settings
 
@@ -42,12 +45,27 @@ class Workbench:
     def __init__(self, settings: Settings, *, embedder=None, vectors=None, graph=None, llm=None):
         self.settings = settings
         self.metadata = MetadataStore(settings.metadata_url)
-        self._embedder = _Lazy(lambda: build_backend("embedder", "sentence-transformers", settings.embeddings), embedder)
+        self.data_state = DataDirState(settings.data_dir, self._current_manifest, self._count_vectors)
+        # Every embedding goes through the manifest check: two models' vectors are never mixed.
+        self._embedder = _Lazy(
+            lambda: ManifestCheckedEmbedder(build_backend("embedder", "sentence-transformers", settings.embeddings),
+                                            self.data_state),
+            ManifestCheckedEmbedder(embedder, self.data_state) if embedder is not None else None)
         self._vectors = _Lazy(lambda: build_backend("vectors", "chroma", settings.chroma), vectors)
         self._graph = _Lazy(lambda: build_backend("graph", settings.graph.backend, settings.graph), graph)
         self._llm = _Lazy(lambda: build_backend("llm", settings.llm.provider, settings.llm), llm)
         self._services: dict[str, _Lazy] = {}
         self._services_lock = threading.Lock()
+
+    def _current_manifest(self) -> DataManifest:
+        ingest = self.settings.ingest
+        return DataManifest(FORMAT_VERSION, self.embedder.model_id, None, ingest.chunk_tokens, ingest.chunk_overlap,
+                            self.settings.graph.backend)
+
+    def _count_vectors(self) -> int:
+        with self.metadata.connect() as conn:
+            return sum(conn.execute(select(func.count()).select_from(table)).scalar() or 0
+                       for table in (chunks, training_items))
 
     @property
     def embedder(self):
@@ -139,6 +157,7 @@ class Workbench:
 
         name = validate_workspace_name(self.settings.default_workspace if name is None else name)
         self.metadata.ensure_workspace(name)
+        self.data_state.changes()  # records the manifest of a new data dir; cached after the first call
         return Workspace(self, name)
 
     def workspaces(self) -> list[str]:

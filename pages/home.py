@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.errors import WorkbenchError
 from ui.state import current_workspace_name, get_workbench
 
 workbench = get_workbench()
@@ -15,6 +16,18 @@ st.markdown(
     "assistant that answers from all three with sources."
 )
 st.caption(f"Workspace: **{current_workspace_name()}** · data folder: `{workbench.settings.data_dir}`")
+
+try:
+    changes = workbench.data_state.changes()
+except WorkbenchError as exc:
+    st.error(str(exc), icon=":material/error:")
+    changes = []
+for change in changes:
+    # A model change blocks search and uploads until everything is re-embedded; the rest are offers.
+    if change.needs == "reindex":
+        st.error(change.message, icon=":material/sync_problem:")
+    else:
+        st.info(change.message, icon=":material/info:")
 
 st.subheader("Backends")
 report = workbench.health()

@@ -213,6 +213,11 @@ class SqlService:
         if not self._adapter(saved).remove_training_data(item_id):
             raise NotFound(f"No training item {item_id} for connection {saved.name}.")
 
+    def reembed_training(self, workspace: str) -> int:
+        """Embed every connection's training data again with the current model; returns how many items."""
+        workspace = self._workspace(workspace)
+        return sum(self._adapter(saved).reembed_all() for saved in self.connections_store.list(workspace))
+
     def answerable_questions(self, workspace: str, connection: ConnectionRef = None) -> list[str]:
         """The trained questions (certified queries) this connection can answer without an LLM."""
         return [item.question for item in self.training_items(workspace, connection, kind="question_sql")]

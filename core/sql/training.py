@@ -251,6 +251,23 @@ class WorkbenchVanna(VannaBase):
             self.vectors.drop(self.workspace, collection_purpose(self.connection_id, kind))
         return int(removed.rowcount or 0)
 
+    def reembed_all(self) -> int:
+        """Embed every stored item again with the current model (after the model changed); returns how many.
+
+        The text and metadata come from the vector store itself, so nothing but the vectors changes.
+        """
+        count = 0
+        for kind in KINDS:
+            purpose = collection_purpose(self.connection_id, kind)
+            records = self.vectors.get(self.workspace, purpose)
+            self.vectors.drop(self.workspace, purpose)  # a new model may have another dimension
+            if records:
+                vectors = self.embedder.embed([r.text for r in records])
+                self.vectors.upsert(self.workspace, purpose, [r.id for r in records], vectors,
+                                    [r.text for r in records], [r.metadata for r in records])
+                count += len(records)
+        return count
+
     # --- retrieval -------------------------------------------------------------------------------
 
     def generate_embedding(self, data: str, **kwargs: Any) -> list[float]:
