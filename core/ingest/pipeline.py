@@ -27,6 +27,7 @@ from typing import Callable, Collection, Iterable, Protocol, Sequence
 
 from sqlalchemy import delete, select, update
 
+from core.data_lock import DataLock
 from core.errors import InvalidInput, NotFound, UnsupportedFile, WorkbenchError
 from core.ingest.chunking import ChunkDraft, chunk_blocks
 from core.ingest.ownership import Claim, has_lock_file, try_claim
@@ -128,6 +129,8 @@ class IngestionPipeline:
         self.indexers = list(indexers)
         self.parse_limits = parse_limits  # None: parse under the defaults
         self._repairs = RepairWorker(self._repair_in_background)
+        # Held shared around each document's writes, so a backup never captures half a document.
+        self._data_lock = DataLock(files_root.parent)
 
     # ---- public operations -------------------------------------------------------------
 
@@ -172,7 +175,7 @@ class IngestionPipeline:
         row = self._document_row(workspace, document_id)
         if row is None:
             raise NotFound(f"No document {document_id} in workspace {workspace}.")
-        with self._claim_or_refuse(workspace, row):
+        with self._claim_or_refuse(workspace, row), self._data_lock.shared():
             # Marked first, so that a store failing half-way leaves a row repair() finishes removing.
             self._set_status(workspace, document_id, "deleting")
             self._discard(workspace, document_id)
@@ -185,7 +188,7 @@ class IngestionPipeline:
         row = self._document_row(workspace, document_id)
         if row is None:
             raise NotFound(f"No document {document_id} in workspace {workspace}.")
-        with self._claim_or_refuse(workspace, row):
+        with self._claim_or_refuse(workspace, row), self._data_lock.shared():
             count = self._rebuild(workspace, row, chunk_tokens, chunk_overlap, _reporter(progress, row.filename, 0, 1))
         return IngestResult(row.filename, "ingested", document_id, count)
 
@@ -232,7 +235,7 @@ class IngestionPipeline:
             claim = self._claim_abandoned(workspace, row, stale_after)
             if claim is None:
                 continue
-            with claim:
+            with claim, self._data_lock.shared():
                 try:
                     if self._repair_one(workspace, row.id, stop):
                         done.append(row.id)
@@ -321,7 +324,7 @@ class IngestionPipeline:
             raise UnsupportedFile(f"{upload.filename} has no text to index.")
         document_id = new_id()
         # Claimed before the row exists, so no one ever sees the row without a live owner.
-        with try_claim(self._files_dir(workspace, document_id)) or _unexpected_claim(document_id):
+        with try_claim(self._files_dir(workspace, document_id)) or _unexpected_claim(document_id), self._data_lock.shared():
             return self._ingest_new(workspace, document_id, upload, parsed, drafts, doc_type, tags, content_hash, report)
 
     def _ingest_new(self, workspace, document_id, upload, parsed, drafts, doc_type, tags, content_hash, report) -> IngestResult:
@@ -356,7 +359,7 @@ class IngestionPipeline:
         if claim is None:
             return IngestResult(upload.filename, "indexing", row.id, 0)
         document_id = row.id
-        with claim:
+        with claim, self._data_lock.shared():
             row = self._document_row(workspace, document_id)  # again, now that we hold its claim
             if row is not None and row.status == "indexed":
                 return IngestResult(upload.filename, "duplicate", row.id, row.chunk_count)
