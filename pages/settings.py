@@ -1,11 +1,13 @@
-"""Settings: the LLM provider (test the connection, pick a model) and the embedding model."""
+"""Settings: the LLM provider (test the connection, pick a model), the embedding model, and backups."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from core.backup import backup_file_name, create_backup, default_backup_dir, last_backup
 from core.errors import WorkbenchError
 from core.llm.ollama_llm import OllamaLLM
+from core.metadata import now_iso
 from core.settings import SAVEABLE, LLMSettings, save_settings
 from ui.state import current_workspace, get_workbench, show_error
 
@@ -80,3 +82,30 @@ if st.button(f"Re-index all {len(documents)} documents of workspace {workspace.n
         show_error(exc)
     else:
         st.success(f"Re-indexed {len(documents)} documents with the current embedding model.")
+
+st.subheader("Backup")
+last = last_backup(settings.data_dir)
+if last:
+    left_out = ", ".join(item["item"] for item in last.get("excluded", []))
+    st.markdown(f"Last backup: **{last['created_at']}**, `{last['path']}` ({last['bytes'] / 1e6:.1f} MB, "
+                f"{last.get('documents', 0)} documents)." + (f" Not included: {left_out}." if left_out else ""))
+else:
+    st.info("No backup of this data dir has been made yet.", icon=":material/info:")
+backup_dir = default_backup_dir(settings.data_dir)
+with_secrets = st.checkbox("Include connection passwords, encrypted with a passphrase",
+                           help="Left out by default: a restore then asks for those passwords again.")
+passphrase = st.text_input("Backup passphrase", type="password", disabled=not with_secrets,
+                           help="At least 8 characters. Needed to restore the passwords; it is not stored anywhere.")
+if st.button("Back up now"):
+    target = backup_dir / backup_file_name(now_iso())
+    try:
+        with st.spinner("Backing up (uploads wait only while the stores are copied)..."):
+            summary = create_backup(settings, target, encrypt_secrets=with_secrets, passphrase=passphrase or None)
+    except WorkbenchError as exc:
+        show_error(exc)
+    else:
+        st.success(f"Backed up to {summary['path']} ({summary['bytes'] / 1e6:.1f} MB).", icon=":material/check_circle:")
+        for item in summary["excluded"]:
+            st.caption(f"Not included: {item['item']} ({item['reason']}).")
+st.caption(f"Backups are written to `{backup_dir}`. Restore one with "
+           "`python -m core.cli --data-dir NEW_DIR restore FILE` (see the README).")

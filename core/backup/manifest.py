@@ -94,3 +94,13 @@ def read_record(data_dir: Path) -> list[dict]:
 def last_backup(data_dir: Path) -> dict | None:
     entries = read_record(data_dir)
     return entries[-1] if entries else None
+
+
+def default_backup_dir(data_dir: Path) -> Path:
+    """Where the Settings page writes backups: a folder beside the data dir, never inside it."""
+    data_dir = Path(data_dir)
+    return data_dir.parent / f"{data_dir.name}-backups"
+
+
+def backup_file_name(created_at: str) -> str:
+    return "workbench-" + "".join(ch for ch in created_at[:19] if ch.isdigit() or ch == "T") + ".tar.gz"
