@@ -80,6 +80,9 @@ _SQLITE_PROGRESS_STEPS = 1000
 _PG_STREAM_CHUNK = 20
 _ROW_OVERHEAD_BYTES = 16
 _SCALAR_BYTES = 8
+_MAX_BATCH_ROWS = 200
+# Values counted by their length; anything else (numbers, dates, NULL) counts _SCALAR_BYTES.
+_SIZED_TYPES = frozenset({str, bytes, bytearray, memoryview})
 
 _MYSQL_TIMEOUT_CODES = {1969, 3024, 1317}  # MariaDB max_statement_time, MySQL max_execution_time, interrupted
 _MYSQL_LOST_CONNECTION = 2013
@@ -129,26 +132,47 @@ class _ResultBudget:
         self.size = 0
         self.more = False
         self.reason = ""
+        self._widest = 0
+
+    def next_batch_size(self) -> int:
+        """How many rows to fetch next: 1 until rows have been seen, then what half the rest of the budget holds."""
+        if not self.rows:
+            return 1
+        widest = max(self._widest, 1)
+        room = (self.max_bytes - self.size) // (2 * widest)
+        return int(max(1, min(_MAX_BATCH_ROWS, room, self.max_rows + 1 - len(self.rows))))
 
     def add(self, row: tuple[Any, ...]) -> bool:
         """Keep ``row`` if it fits; False means stop fetching (and that more rows existed)."""
-        if len(self.rows) >= self.max_rows:
-            self.more, self.reason = True, f"more than {self.max_rows:,} rows (AW_SQL_ROW_CAP)"
-            return False
-        size = _ROW_OVERHEAD_BYTES + sum(
-            len(value) if isinstance(value, (str, bytes, bytearray, memoryview)) else _SCALAR_BYTES for value in row
-        )
-        if self.size + size > self.max_bytes and self.rows:
-            self.more = True
-            self.reason = f"more than {self.max_bytes / 1048576:g} MB of data (AW_SQL_MAX_RESULT_MB)"
-            return False
-        self.rows.append(row)
-        self.size += size
-        if self.size > self.max_bytes:  # one row alone is over the budget: keep it, stop here
-            self.more = True
-            self.reason = f"more than {self.max_bytes / 1048576:g} MB of data (AW_SQL_MAX_RESULT_MB)"
-            return False
-        return True
+        return self.add_many((row,))
+
+    def add_many(self, rows) -> bool:
+        """Keep each row while it fits; False means stop fetching (and that more rows existed)."""
+        kept, size, widest, max_bytes = self.rows, self.size, self._widest, self.max_bytes
+        try:
+            for row in rows:
+                if len(kept) >= self.max_rows:
+                    self.more, self.reason = True, f"more than {self.max_rows:,} rows (AW_SQL_ROW_CAP)"
+                    return False
+                # Inlined and typed by exact class: this runs for every row of every result.
+                row_size = _ROW_OVERHEAD_BYTES
+                for value in row:
+                    row_size += len(value) if type(value) in _SIZED_TYPES else _SCALAR_BYTES
+                if size + row_size > max_bytes and kept:
+                    self.more, self.reason = True, self._bytes_reason()
+                    return False
+                kept.append(tuple(row))
+                size += row_size
+                widest = max(widest, row_size)
+                if size > max_bytes:  # one row alone is over the budget: keep it, stop here
+                    self.more, self.reason = True, self._bytes_reason()
+                    return False
+            return True
+        finally:
+            self.size, self._widest = size, widest
+
+    def _bytes_reason(self) -> str:
+        return f"more than {self.max_bytes / 1048576:g} MB of data (AW_SQL_MAX_RESULT_MB)"
 
     def fetched(self, columns: tuple[str, ...]) -> FetchedRows:
         return FetchedRows(columns, tuple(self.rows), more=self.more, truncated_reason=self.reason)
@@ -369,8 +393,11 @@ def _fetch_with_sqlalchemy(
             return FetchedRows(columns=(), rows=(), more=False)
         columns = tuple(result.keys())
         budget = _ResultBudget(max_rows, session.database.policy.max_result_bytes)
-        for row in result:  # one row at a time, so the budget is checked before the next arrives
-            if not budget.add(tuple(row)):
+        while True:
+            # Batches sized so one batch of rows like those seen so far fits in what is left of the
+            # budget: narrow rows come many at a time, wide ones one by one.
+            batch = result.fetchmany(budget.next_batch_size())
+            if not batch or not budget.add_many(batch):
                 break
         return budget.fetched(columns)
     finally:
@@ -446,7 +473,7 @@ def _fetch_postgres(session: ReadOnlySession, sql: str, params: dict | None, max
         stream = cursor.stream(query, values, size=chunk)
         try:
             for row in stream:
-                if not budget.add(tuple(row)):
+                if not budget.add(row):
                     break
         finally:
             stream.close()
