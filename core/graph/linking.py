@@ -318,16 +318,19 @@ def _text_columns(runner: GuardedRunner) -> list[_Column]:
     if runner.dialect == "sqlite":
         return _sqlite_columns(runner)
     if runner.dialect == "postgres":
+        # Keys come from pg_catalog: information_schema.table_constraints hides them from a role that
+        # can only SELECT, which is the only kind of role the workbench accepts.
         rows = runner.run(
-            "SELECT c.table_name, c.column_name, c.data_type, "
-            "(SELECT COUNT(*) FROM information_schema.key_column_usage k JOIN information_schema.table_constraints t "
-            " ON t.constraint_name = k.constraint_name AND t.table_schema = k.table_schema "
-            " WHERE t.constraint_type = 'PRIMARY KEY' AND k.table_schema = c.table_schema AND k.table_name = c.table_name) AS pk_columns, "
-            "(SELECT COUNT(*) FROM information_schema.key_column_usage k JOIN information_schema.table_constraints t "
-            " ON t.constraint_name = k.constraint_name AND t.table_schema = k.table_schema "
-            " WHERE t.constraint_type = 'PRIMARY KEY' AND k.table_schema = c.table_schema AND k.table_name = c.table_name "
-            " AND k.column_name = c.column_name) AS is_pk "
-            "FROM information_schema.columns c WHERE c.table_schema = current_schema() ORDER BY c.table_name, c.ordinal_position"
+            "SELECT c.relname, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
+            "COALESCE((SELECT cardinality(i.indkey) FROM pg_catalog.pg_index i "
+            "  WHERE i.indrelid = c.oid AND i.indisprimary), 0) AS pk_columns, "
+            "(SELECT COUNT(*) FROM pg_catalog.pg_index i "
+            "  WHERE i.indrelid = c.oid AND i.indisprimary AND a.attnum = ANY(i.indkey)) AS is_pk "
+            "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+            "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm') "
+            "AND pg_catalog.has_table_privilege(c.oid, 'SELECT') "
+            "ORDER BY c.relname, a.attnum"
         ).rows
     else:
         rows = runner.run(

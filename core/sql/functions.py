@@ -71,7 +71,8 @@ POSTGRES_FUNCTIONS = _AGGREGATES_COMMON | _WINDOW | _names(
     # catalogue readers analysts use to find their way round a schema (sizes, names, definitions)
     "pg_size_pretty pg_total_relation_size pg_relation_size pg_table_size pg_indexes_size pg_database_size "
     "current_database current_schema current_schemas version format_type obj_description col_description "
-    "pg_get_viewdef pg_get_constraintdef pg_get_indexdef pg_table_is_visible"
+    "pg_get_viewdef pg_get_constraintdef pg_get_indexdef pg_table_is_visible has_table_privilege "
+    "has_column_privilege has_schema_privilege"
 )
 
 MYSQL_FUNCTIONS = _AGGREGATES_COMMON | _WINDOW | _names(

@@ -566,10 +566,16 @@ def test_the_delivery_table_appears_on_an_existing_data_dir(tmp_path):
     from connectors.channels.guards import StoredDeliveries
     from core.metadata import MetadataStore
 
+    from alembic import command
+
+    from core.migrations.runner import BASELINE, _config
+
     url = f"sqlite:///{tmp_path}/workbench.db"
     engine = sqlalchemy.create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sqlalchemy.text("CREATE TABLE workspaces (name VARCHAR(64) PRIMARY KEY, created_at VARCHAR(32))"))
+    with engine.begin() as conn:  # a data dir as the release before migrations left it
+        command.upgrade(_config(conn), BASELINE)
+        conn.execute(sqlalchemy.text("DROP TABLE alembic_version"))
+    assert "webhook_deliveries" not in sqlalchemy.inspect(engine).get_table_names()
     engine.dispose()
     assert StoredDeliveries(MetadataStore(url), 60).first_time("telegram:1") is True
     assert "webhook_deliveries" in sqlalchemy.inspect(sqlalchemy.create_engine(url)).get_table_names()

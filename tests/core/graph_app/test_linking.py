@@ -175,23 +175,31 @@ def _server_database(admin_url: str, create: str, drop: str):
     return admin, name, drop.format(name=name)
 
 
+# The workbench refuses privileged roles, so each server gets a reader that can only SELECT.
+PG_READER = ("CREATE ROLE {name} LOGIN", "GRANT USAGE ON SCHEMA public TO {name}",
+             "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {name}")
+MY_READER = ("CREATE USER '{name}'@'127.0.0.1'", "CREATE USER '{name}'@'localhost'",
+             "GRANT SELECT ON {name}.* TO '{name}'@'127.0.0.1'", "GRANT SELECT ON {name}.* TO '{name}'@'localhost'")
+
+
 @pytest.mark.parametrize(
-    ("admin_url", "url", "create", "drop"),
+    ("admin_url", "url", "create", "drop", "reader", "drop_reader"),
     [
-        ("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", "postgresql://postgres@127.0.0.1:5432/{name}",
-         "CREATE DATABASE {name}", "DROP DATABASE {name}"),
-        ("mysql+pymysql://root@127.0.0.1:3306/", "mysql://root@127.0.0.1:3306/{name}",
-         "CREATE DATABASE {name}", "DROP DATABASE {name}"),
+        ("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", "postgresql://{name}@127.0.0.1:5432/{name}",
+         "CREATE DATABASE {name}", "DROP DATABASE {name}", PG_READER, ("DROP ROLE IF EXISTS {name}",)),
+        ("mysql+pymysql://root@127.0.0.1:3306/", "mysql://{name}@127.0.0.1:3306/{name}",
+         "CREATE DATABASE {name}", "DROP DATABASE {name}", MY_READER,
+         ("DROP USER IF EXISTS '{name}'@'127.0.0.1', '{name}'@'localhost'",)),
     ],
     ids=["postgres", "mariadb"],
 )
-def test_server_databases_give_the_same_values(demo, admin_url, url, create, drop):
+def test_server_databases_give_the_same_values(demo, admin_url, url, create, drop, reader, drop_reader):
     settings, _ = demo
     admin, name, drop_sql = _server_database(admin_url, create, drop)
     try:
         data = create_engine(admin_url.rsplit("/", 1)[0] + f"/{name}")
         with data.begin() as conn:
-            for statement in SERVER_TABLES:
+            for statement in (*SERVER_TABLES, *(r.format(name=name) for r in reader)):
                 conn.execute(text(statement))
         data.dispose()
         source = SqlValueSource.for_url(url.format(name=name), settings.sql)
@@ -202,6 +210,8 @@ def test_server_databases_give_the_same_values(demo, admin_url, url, create, dro
     finally:
         with admin.connect() as conn:
             conn.execute(text(drop_sql))
+            for statement in drop_reader:
+                conn.execute(text(statement.format(name=name)))
         admin.dispose()
     assert values == {
         TextValue("customers", "name", "customer_id", "1", "Priya Raman"),
