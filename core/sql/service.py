@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from sqlalchemy.engine import URL
 
+from core.data_lock import DataLock
 from core.errors import InvalidInput, LLMUnavailable, NotFound, WorkbenchError
 from core.metadata import validate_workspace_name
 from core.records import QueryResult
@@ -325,7 +326,7 @@ class SqlService:
                 self._adapters[key] = WorkbenchVanna(
                     workspace=saved.workspace, connection_id=saved.id, dialect=saved.dialect, embedder=wb.embedder,
                     vectors=wb.vectors, metadata=wb.metadata, llm=wb.llm,
-                    max_prompt_tokens=int(wb.settings.llm.num_ctx * 0.6))
+                    max_prompt_tokens=int(wb.settings.llm.num_ctx * 0.6), write_lock=DataLock(wb.settings.data_dir))
             return self._adapters[key]
 
     def _forget(self, saved: SqlConnection) -> None:

@@ -24,6 +24,7 @@ import logging
 import re
 import threading
 from collections import OrderedDict
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
@@ -147,7 +148,7 @@ class WorkbenchVanna(VannaBase):
 
     def __init__(self, *, workspace: str, connection_id: str, dialect: str, embedder: Any, vectors: Any,
                  metadata: MetadataStore, llm: Any, max_prompt_tokens: int = 6000,
-                 n_ddl: int = 8, n_documentation: int = 6, n_pairs: int = 6) -> None:
+                 n_ddl: int = 8, n_documentation: int = 6, n_pairs: int = 6, write_lock: Any = None) -> None:
         super().__init__(config={"dialect": DIALECT_LABELS.get(dialect, dialect), "max_tokens": max_prompt_tokens})
         self.workspace = workspace
         self.connection_id = connection_id
@@ -155,6 +156,8 @@ class WorkbenchVanna(VannaBase):
         self.vectors = vectors
         self.metadata = metadata
         self.llm = llm
+        # Held shared around each write of a row and its vector, so a backup never takes one without the other.
+        self._write_lock = write_lock.shared if write_lock is not None else nullcontext
         self.limits = {"ddl": n_ddl, "documentation": n_documentation, "question_sql": n_pairs}
         self.static_documentation = _PLACEHOLDER_NOTE
         self._embeddings: OrderedDict[str, Any] = OrderedDict()
@@ -200,7 +203,7 @@ class WorkbenchVanna(VannaBase):
         metadata = {"kind": kind, "question": question, "content": content,
                     "parameters": parameters_to_json(parameters), "connection_id": self.connection_id, **(extra or {})}
         vector = self.embedder.embed([embedded_text])[0]
-        with self.metadata.begin() as conn:
+        with self._write_lock(), self.metadata.begin() as conn:
             conn.execute(training_items.delete().where(training_items.c.id == item_id))
             conn.execute(training_items.insert().values(
                 id=item_id, workspace=self.workspace, connection_id=self.connection_id, kind=kind, question=question,
@@ -232,7 +235,7 @@ class WorkbenchVanna(VannaBase):
 
     def remove_training_data(self, id: str, **kwargs: Any) -> bool:  # noqa: A002 (Vanna's signature)
         """Remove one item from the list and its collection; False if this connection has no such item."""
-        with self.metadata.begin() as conn:
+        with self._write_lock(), self.metadata.begin() as conn:
             row = conn.execute(select(training_items.c.kind).where(
                 training_items.c.id == id, training_items.c.workspace == self.workspace,
                 training_items.c.connection_id == self.connection_id)).first()
@@ -244,11 +247,12 @@ class WorkbenchVanna(VannaBase):
 
     def remove_all(self) -> int:
         """Forget every item of this connection (when the connection is removed); returns how many."""
-        with self.metadata.begin() as conn:
-            removed = conn.execute(training_items.delete().where(
-                training_items.c.workspace == self.workspace, training_items.c.connection_id == self.connection_id))
-        for kind in KINDS:
-            self.vectors.drop(self.workspace, collection_purpose(self.connection_id, kind))
+        with self._write_lock():
+            with self.metadata.begin() as conn:
+                removed = conn.execute(training_items.delete().where(
+                    training_items.c.workspace == self.workspace, training_items.c.connection_id == self.connection_id))
+            for kind in KINDS:
+                self.vectors.drop(self.workspace, collection_purpose(self.connection_id, kind))
         return int(removed.rowcount or 0)
 
     def reembed_all(self) -> int:
@@ -258,15 +262,19 @@ class WorkbenchVanna(VannaBase):
         """
         count = 0
         for kind in KINDS:
-            purpose = collection_purpose(self.connection_id, kind)
-            records = self.vectors.get(self.workspace, purpose)
-            self.vectors.drop(self.workspace, purpose)  # a new model may have another dimension
-            if records:
-                vectors = self.embedder.embed([r.text for r in records])
-                self.vectors.upsert(self.workspace, purpose, [r.id for r in records], vectors,
-                                    [r.text for r in records], [r.metadata for r in records])
-                count += len(records)
+            with self._write_lock():
+                count += self._reembed(collection_purpose(self.connection_id, kind))
         return count
+
+    def _reembed(self, purpose: str) -> int:
+        records = self.vectors.get(self.workspace, purpose)
+        if records:  # embedded before the drop, so a failure leaves the old vectors in place
+            vectors = self.embedder.embed([r.text for r in records])
+        self.vectors.drop(self.workspace, purpose)  # a new model may have another dimension
+        if records:
+            self.vectors.upsert(self.workspace, purpose, [r.id for r in records], vectors,
+                                [r.text for r in records], [r.metadata for r in records])
+        return len(records)
 
     # --- retrieval -------------------------------------------------------------------------------
 
