@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import WorkbenchError
+from core.reindex import reindex_everything
 from ui.state import current_workspace_name, get_workbench
 
 workbench = get_workbench()
@@ -17,6 +18,15 @@ st.markdown(
 )
 st.caption(f"Workspace: **{current_workspace_name()}** · data folder: `{workbench.settings.data_dir}`")
 
+if st.session_state.get("home_reindex"):  # the button below was clicked: re-embed before checking again
+    with st.status("Re-embedding every workspace's documents and training data...") as status:
+        try:
+            done = reindex_everything(workbench, status.write)
+        except WorkbenchError as exc:
+            status.update(label=f"Re-embedding stopped: {exc}", state="error")
+        else:
+            status.update(label=f"Re-embedded {done.documents} documents and {done.training_items} training items "
+                                f"with {done.model}.", state="complete")
 try:
     changes = workbench.data_state.changes()
 except WorkbenchError as exc:
@@ -26,6 +36,7 @@ for change in changes:
     # A model change blocks search and uploads until everything is re-embedded; the rest are offers.
     if change.needs == "reindex":
         st.error(change.message, icon=":material/sync_problem:")
+        st.button("Re-embed everything now", key="home_reindex", icon=":material/sync:")
     else:
         st.info(change.message, icon=":material/info:")
 

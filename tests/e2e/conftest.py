@@ -10,6 +10,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -45,30 +47,38 @@ def app_url(tmp_path_factory):
     load = subprocess.run([sys.executable, "-m", "core.demo", "--today", dt.date.today().isoformat(), "--load"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert load.returncode == 0, load.stderr[-2000:]
+    with streamlit_app(env, data.parent / "streamlit.log") as url:
+        yield url
+
+
+@contextmanager
+def streamlit_app(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free loopback port with ``env``; yields its URL once it answers."""
     port = free_port()
-    log = open(data.parent / "streamlit.log", "wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
+             "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
         try:
-            if httpx.get(f"{url}/_stcore/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    else:
-        server.kill()
-        pytest.fail("streamlit did not start within 90 s: " + (data.parent / "streamlit.log").read_text()[-2000:])
-    yield url
-    server.terminate()
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-    log.close()
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{url}/_stcore/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.5)
+            else:
+                pytest.fail("streamlit did not start within 90 s: " + log_path.read_text(errors="replace")[-2000:])
+            yield url
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
 
 
 @pytest.fixture(scope="session")

@@ -8,20 +8,15 @@ own made-up host, so a failure names the bypass that got through.
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
 from core.ingest.pipeline import Upload
 from core.settings import Settings
 from core.workbench import build_workbench
-from tests.conftest import ROOT, clean_env
-from tests.e2e.conftest import free_port
+from tests.conftest import clean_env
+from tests.e2e.conftest import free_port, streamlit_app
 
 pytestmark = pytest.mark.e2e
 
@@ -57,30 +52,9 @@ def hostile_data(tmp_path_factory, embedder):
 
 
 @pytest.fixture(scope="module")
-def streamlit_url(hostile_data):
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=hostile_data, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("streamlit did not start within 90 s")
+def streamlit_url(hostile_data, tmp_path_factory):
+    with streamlit_app(hostile_data, tmp_path_factory.mktemp("hostile-app") / "streamlit.log") as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 @pytest.fixture
@@ -160,9 +134,7 @@ def test_chat_answer_and_sources_from_a_hostile_document_fetch_nothing_remote(wa
 def test_gradio_chat_answer_from_a_hostile_document_fetches_nothing_remote(watched_page, hostile_data, embedder):
     from connectors.gradio_endpoint import launch
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     settings = Settings.from_env(hostile_data | {"AW_ENDPOINT_PORT": str(port)})
     workbench = build_workbench(settings, embedder=embedder)
     app = launch(settings, workbench, prevent_thread_lock=True)

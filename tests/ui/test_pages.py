@@ -54,3 +54,23 @@ def test_documents_page_on_an_empty_workspace_says_what_to_do(app_env):
     at = run_page("documents")
     assert not at.exception
     assert any("No documents in this workspace yet" in i.value for i in at.info)
+
+
+def test_home_offers_re_embedding_after_the_embedding_model_changed(app_env, monkeypatch, embedder):
+    from core.embeddings import packaged_model_path
+    from core.ingest.pipeline import Upload
+    from core.settings import Settings
+    from core.workbench import build_workbench
+
+    wb = build_workbench(Settings.from_env(), embedder=embedder)
+    wb.workspace().ingest([Upload("returns.md", b"# Returns policy\n\nDamaged items are refunded within 7 days.")])
+    wb.close()
+    other = app_env / "another-minilm"
+    other.symlink_to(packaged_model_path(), target_is_directory=True)
+    monkeypatch.setenv("AW_EMBEDDING_MODEL", str(other))
+    at = run_page("Home")
+    assert any("core.cli reindex" in e.value for e in at.error)
+    at.button(key="home_reindex").click().run()
+    assert not at.exception, at.exception
+    assert any("Re-embedded 1 documents" in s.label for s in at.status)
+    assert not any("core.cli reindex" in e.value for e in at.error)
