@@ -59,9 +59,12 @@ def _type_tokens(dialect: str) -> frozenset[TokenType]:
     return frozenset(Dialect.get_or_raise(dialect).parser_class.TYPE_TOKENS)
 
 
-def check_calls(tokens: list[Token], tree: exp.Expression, dialect: str, extras: frozenset[str]) -> None:
-    """Raise ``UnsafeSQL`` naming the first call of a function that is not allowed in ``dialect``."""
-    relation_aliases = _relation_aliases(tree)
+def check_calls(tokens: list[Token], nodes: list[exp.Expression], dialect: str, extras: frozenset[str]) -> None:
+    """Raise ``UnsafeSQL`` naming the first call of a function that is not allowed in ``dialect``.
+
+    ``nodes`` are every node of the parsed statement (``list(tree.walk())``).
+    """
+    relation_aliases = _relation_aliases(nodes)
     for index, token in enumerate(tokens[:-1]):
         if tokens[index + 1].token_type != TokenType.L_PAREN or not _is_word(token):
             continue
@@ -70,7 +73,7 @@ def check_calls(tokens: list[Token], tree: exp.Expression, dialect: str, extras:
             reason = function_refusal(token.text, qualifier, dialect, extras)
             if reason:
                 raise UnsafeSQL(reason)
-    for node in tree.walk():
+    for node in nodes:
         if isinstance(node, exp.Anonymous):
             reason = function_refusal(node.name, _tree_qualifier(node), dialect, extras)
             if reason and fold(node.name) not in _ROW_CONSTRUCTORS:
@@ -155,10 +158,7 @@ def _tree_qualifier(node: exp.Anonymous) -> str:
     return ""
 
 
-def _relation_aliases(tree: exp.Expression) -> set[str]:
+def _relation_aliases(nodes: list[exp.Expression]) -> set[str]:
     """Names the statement gives to CTEs and table aliases that declare column names."""
-    names = set()
-    for alias in tree.find_all(exp.TableAlias):
-        if alias.columns and alias.name:
-            names.add(fold(alias.name))
-    return names
+    return {fold(node.name) for node in nodes
+            if isinstance(node, exp.TableAlias) and node.columns and node.name}

@@ -95,6 +95,9 @@ _FORBIDDEN_NODES: tuple[tuple[type[exp.Expression], str, str], ...] = (
 )
 
 
+_FORBIDDEN_TYPES = tuple(node_type for node_type, _label, _reason in _FORBIDDEN_NODES)
+
+
 def check_read_only(sql: str, dialect: str, *, extra_functions: frozenset[str] = frozenset(),
                     _limits_wrapped: bool = False) -> str:
     """Return ``sql`` as one normalised read-only statement, or raise ``UnsafeSQL`` saying why not.
@@ -133,8 +136,9 @@ def check_read_only(sql: str, dialect: str, *, extra_functions: frozenset[str] =
         if wrapped is None:
             raise
         return check_read_only(wrapped, dialect, extra_functions=extra_functions, _limits_wrapped=True)
-    _check_tree(tree)
-    check_calls(tokens[query_start:], tree, dialect, extra_functions)
+    nodes = list(tree.walk())  # walked once, for both checks
+    _check_tree(tree, nodes)
+    check_calls(tokens[query_start:], nodes, dialect, extra_functions)
     return _rebuild(sql, tokens)
 
 
@@ -354,8 +358,10 @@ def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
-def _check_tree(tree: exp.Expression) -> None:
-    for node in tree.walk():
+def _check_tree(tree: exp.Expression, nodes: list[exp.Expression]) -> None:
+    for node in nodes:
+        if not isinstance(node, _FORBIDDEN_TYPES):  # one check per node; the table below only names it
+            continue
         for node_type, label, reason in _FORBIDDEN_NODES:
             if isinstance(node, node_type):
                 where = " (inside a WITH clause)" if node.find_ancestor(exp.CTE) else ""
