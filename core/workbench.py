@@ -169,11 +169,23 @@ class Workbench:
         return check_all(self.settings, self.metadata)
 
     def close(self) -> None:
-        services = [lazy for name, lazy in self._services.items() if name == "sql"]
-        for lazy in (*services, self._graph, self._vectors):
-            if lazy.built and hasattr(lazy.get(), "close"):
-                lazy.get().close()
+        """Close everything built: services newest first (they use the backends), then the backends.
+
+        A failure closing one does not stop the others from closing; the first is raised at the end.
+        """
+        with self._services_lock:
+            services = list(self._services.values())
+        first_error: BaseException | None = None
+        for lazy in (*reversed(services), self._llm, self._graph, self._vectors, self._embedder):
+            closer = getattr(lazy.get(), "close", None) if lazy.built else None
+            if callable(closer):
+                try:
+                    closer()
+                except Exception as exc:  # close the rest; report the first
+                    first_error = first_error or exc
         self.metadata.close()
+        if first_error is not None:
+            raise first_error
 
 
 def build_workbench(settings: Settings | None = None, **prebuilt: Any) -> Workbench:

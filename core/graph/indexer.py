@@ -55,6 +55,12 @@ class GraphIndexer:
         self._gazetteers: dict[str, tuple[float, Gazetteer]] = {}
         self._lock = threading.Lock()
 
+    def close(self) -> None:
+        """Release what the value source holds open (pooled connections to the workspaces' databases)."""
+        closer = getattr(self.values, "close", None)
+        if callable(closer):
+            closer()
+
     # -- DocumentIndexer ----------------------------------------------------------------
 
     def add(self, workspace: str, document: Document, chunks: Sequence[Chunk]) -> None:

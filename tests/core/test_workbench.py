@@ -76,3 +76,33 @@ def test_health_never_shows_credentials_in_an_ollama_url(tmp_path):
     s = Settings.from_env(clean_env(), AW_DATA_DIR=str(tmp_path), AW_OLLAMA_HOST=f"http://admin:s3cr3t@127.0.0.1:{port}")
     report = {item.backend: item for item in build_workbench(s).health()}
     assert not report["llm"].ok and "s3cr3t" not in report["llm"].detail and "admin" not in report["llm"].detail
+
+
+class _Closable:
+    def __init__(self, log: list, name: str, fail: bool = False):
+        self.log, self.name, self.fail = log, name, fail
+
+    def close(self):
+        self.log.append(self.name)
+        if self.fail:
+            raise RuntimeError(f"{self.name} would not close")
+
+
+def test_close_closes_every_built_service_then_the_backends_even_when_one_fails(settings):
+    log: list[str] = []
+    workbench = build_workbench(settings, llm=_Closable(log, "llm"))
+    workbench.service("first", lambda: _Closable(log, "first"))
+    workbench.service("second", lambda: _Closable(log, "second", fail=True))
+    workbench.service("no-close", object)
+    workbench.llm  # built, so it is closed too
+    with pytest.raises(RuntimeError, match="second would not close"):
+        workbench.close()
+    assert log == ["second", "first", "llm"], "services newest first, then the backends, none skipped"
+
+
+def test_the_graph_indexer_releases_its_database_connections(settings):
+    from core.graph.indexer import GraphIndexer
+
+    log: list[str] = []
+    GraphIndexer(store=None, extractor=None, values=_Closable(log, "values")).close()
+    assert log == ["values"]
