@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import WorkbenchError
+from ui.page_guard import run_guarded
 from ui.state import WORKSPACE_KEY, get_workbench, show_error
 
 st.set_page_config(page_title="Analyst Workbench", page_icon=":material/analytics:", layout="wide")
@@ -65,4 +66,4 @@ except WorkbenchError as exc:
     show_error(exc)
     st.stop()
 
-st.navigation(PAGES).run()
+run_guarded(st.navigation(PAGES).run)
