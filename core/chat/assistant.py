@@ -44,6 +44,8 @@ class Evidence:
     standalone: str
     sources: tuple[Source, ...]
     sql_note: str = ""  # e.g. why the database did not answer (abstained, closest questions)
+    # What could not be consulted (a database or graph that failed): said in the answer, never hidden.
+    problems: tuple[str, ...] = ()
 
 
 class Assistant:
@@ -74,6 +76,7 @@ class Assistant:
         evidence = self.gather(workspace, question, history)
         llm = self.workbench.llm
         generated = llm.available()[0]
+        notice = EVIDENCE_NOTICE
         if generated:
             summary = conversation_summary(self.conversations, llm, workspace, conversation_id, history) if conversation_id else ""
             pieces: list[str] = []
@@ -84,13 +87,20 @@ class Assistant:
             except LLMUnavailable as exc:
                 logger.warning("LLM failed mid-answer, falling back to evidence: %s", exc)
                 generated = False
+                notice = f"The LLM stopped answering ({exc}), so this shows the retrieved evidence instead."
             else:
                 text = _keep_known_citations("".join(pieces), len(evidence.sources))
                 answer = Answer(text, "generated", evidence.sources)
         if not generated:
             text = evidence_text(evidence)
             yield text
-            answer = Answer(text, "evidence", evidence.sources, notice=EVIDENCE_NOTICE)
+            answer = Answer(text, "evidence", evidence.sources, notice=notice)
+        if evidence.problems:
+            # In the text itself, so every door (page, history, endpoint, bridges) shows what is missing.
+            missing = "\n\n" + "\n".join(f"_{problem}_" for problem in evidence.problems)
+            yield missing
+            answer = Answer(answer.text + missing, answer.mode, answer.sources,
+                            " ".join(filter(None, (answer.notice, *evidence.problems))))
         if conversation_id:
             self.conversations.append(workspace, conversation_id, "user", question)
             message_id = self.conversations.append(workspace, conversation_id, "assistant", answer.text, sources=answer.sources, mode=answer.mode)
@@ -102,13 +112,14 @@ class Assistant:
     def gather(self, workspace: str, question: str, history=()) -> Evidence:
         standalone = standalone_question(question, history, self.workbench.llm)
         sql = self.workbench.sql
+        problems: list[str] = []
         has_database = bool(sql.connections(workspace))
-        similarity = self._certified_similarity(workspace, standalone) if has_database else None
+        similarity = self._certified_similarity(workspace, standalone, problems) if has_database else None
         signals = Signals(
             has_database=has_database,
             certified_similarity=similarity,
             certified_threshold=self.workbench.settings.sql.certified_threshold,
-            graph_entities=tuple(self._graph_entities(workspace, standalone)),
+            graph_entities=tuple(self._graph_entities(workspace, standalone, problems)),
         )
         llm = self.workbench.llm
         route = route_with_llm(llm, standalone, signals) if llm.available()[0] else route_by_rules(standalone, signals)
@@ -117,7 +128,7 @@ class Assistant:
         extra_names: list[str] = []
         if route.database:
             # Asked only when routed here: with an LLM, asking would generate SQL for any question.
-            sql_answer = self._sql_answer(workspace, standalone)
+            sql_answer = self._sql_answer(workspace, standalone, problems)
             if sql_answer is not None and sql_answer.result is not None and not sql_answer.abstained:
                 sources.append(sql_source(0, sql_answer.sql, sql_answer.result, origin=sql_answer.source, connection=sql_answer.connection))
                 extra_names = distinct_text_values(sql_answer.result)
@@ -125,40 +136,45 @@ class Assistant:
                 closest = list(sql_answer.closest)[:3]
                 sql_note = "The database did not answer this question" + (": closest questions it can answer: " + "; ".join(closest) if closest else ".")
         if route.graph or extra_names:
-            sources.extend(self._graph_sources(workspace, standalone, extra_names))
+            sources.extend(self._graph_sources(workspace, standalone, extra_names, problems))
         if route.documents:
             sources.extend(self._passage_sources(workspace, standalone))
-        return Evidence(route, standalone, renumber(sources), sql_note)
+        return Evidence(route, standalone, renumber(sources), sql_note, tuple(dict.fromkeys(problems)))
 
-    def _certified_similarity(self, workspace: str, question: str) -> float | None:
+    def _certified_similarity(self, workspace: str, question: str, problems: list[str]) -> float | None:
         try:
             match = self.workbench.sql.match_certified(workspace, question)
         except WorkbenchError as exc:
             logger.warning("certified-query matching failed: %s", exc)
+            problems.append(f"The database could not be consulted: {exc}")
             return None
         # A match whose parameters cannot be filled (an unknown city) is no reason to route here.
         return match.candidate.similarity if match.answerable else None
 
-    def _sql_answer(self, workspace: str, question: str):
+    def _sql_answer(self, workspace: str, question: str, problems: list[str]):
         try:
             return self.workbench.sql.ask(workspace, question)
         except WorkbenchError as exc:
             # A database that is down must not take the documents and graph down with it.
             logger.warning("database question failed: %s", exc)
+            problems.append(f"The database could not be consulted: {exc}")
             return None
 
-    def _graph_entities(self, workspace: str, question: str) -> list[str]:
+    def _graph_entities(self, workspace: str, question: str, problems: list[str]) -> list[str]:
         try:
             return [node.name for node in self.workbench.graph_retriever.entities_in(workspace, question)]
         except WorkbenchError as exc:
             logger.warning("graph lookup failed: %s", exc)
+            problems.append(f"The knowledge graph could not be read: {exc}")
             return []
 
-    def _graph_sources(self, workspace: str, question: str, extra_names: Sequence[str]) -> list[Source]:
+    def _graph_sources(self, workspace: str, question: str, extra_names: Sequence[str],
+                       problems: list[str]) -> list[Source]:
         try:
             evidence = self.workbench.graph_retriever.evidence(workspace, question, extra_names=extra_names, limit=GRAPH_FACTS)
         except WorkbenchError as exc:
             logger.warning("graph evidence failed: %s", exc)
+            problems.append(f"The knowledge graph could not be read: {exc}")
             return []
         return [graph_source(0, fact, text, title) for fact, text, title in evidence.cited_facts()]
 
