@@ -10,6 +10,10 @@ from __future__ import annotations
 class WorkbenchError(Exception):
     """Base class: a problem the user can act on."""
 
+    # The statement that was refused or failed, when the error came from running one: pages put
+    # it back in the editor. Set by the SQL service; empty otherwise.
+    sql: str = ""
+
     kind = "error"
 
 
@@ -83,6 +87,12 @@ class LLMUnavailable(WorkbenchError):
     """No LLM is configured, its server is down, or the model is not pulled."""
 
     kind = "llm_unavailable"
+
+
+class LLMReplyError(WorkbenchError):
+    """The model answered, but not with something usable (not JSON, the wrong shape, not SQL)."""
+
+    kind = "llm_reply"
 
 
 class RateLimited(WorkbenchError):

@@ -42,7 +42,7 @@ MAX_CELL_CHARS = 2000
 
 def _remember_error(exc: WorkbenchError) -> None:
     state["sql_error"] = exc
-    if getattr(exc, "sql", ""):
+    if exc.sql:
         state["sql_editor"] = exc.sql
 
 

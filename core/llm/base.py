@@ -10,7 +10,7 @@ from typing import Any, Iterator, Protocol, runtime_checkable
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 
-from core.errors import InvalidInput, WorkbenchError
+from core.errors import InvalidInput, LLMReplyError
 
 ROLES = ("system", "user", "assistant", "tool")
 
@@ -77,7 +77,7 @@ _FENCE = re.compile(r"^\s*```(?:json)?\s*\n(?P<body>.*?)\n?\s*```\s*$", re.DOTAL
 def parse_json_reply(text: str, schema: dict) -> dict:
     """Parse a model's JSON reply and check it against ``schema``; return the object.
 
-    Raises ``WorkbenchError`` saying what is wrong when the reply is not JSON, not an
+    Raises ``LLMReplyError`` saying what is wrong when the reply is not JSON, not an
     object, or does not match the schema. A malformed ``schema`` is a programming error
     and raises ``jsonschema.SchemaError``.
     """
@@ -88,18 +88,18 @@ def parse_json_reply(text: str, schema: dict) -> dict:
     try:
         value: Any = json.loads(body)
     except json.JSONDecodeError as exc:
-        raise WorkbenchError(
+        raise LLMReplyError(
             f"The model's reply is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}). "
             f"It began: {_preview(text)}"
         ) from None
     error = best_match(validator_class(schema).iter_errors(value))
     if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "the top level"
-        raise WorkbenchError(
+        raise LLMReplyError(
             f"The model's reply does not have the expected shape: at {where}, {error.message}."
         )
     if not isinstance(value, dict):
-        raise WorkbenchError(
+        raise LLMReplyError(
             f"The model's reply should be a JSON object but is a {type(value).__name__}: {_preview(text)}"
         )
     return value

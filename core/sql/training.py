@@ -31,7 +31,7 @@ from typing import Any, Iterable, Sequence
 from sqlalchemy import select, update
 from vanna.legacy.base import VannaBase
 
-from core.errors import InvalidInput, NotFound, UnsafeSQL, WorkbenchError
+from core.errors import InvalidInput, LLMReplyError, NotFound, UnsafeSQL
 from core.llm.base import Message
 from core.metadata import MetadataStore, new_id, now_iso, query_history, training_items
 from core.sql.certified import Candidate, CertifiedParameter, parameters_from_json, parameters_to_json
@@ -337,11 +337,11 @@ class WorkbenchVanna(VannaBase):
                             "through the read-only runner.")
         sql = super().generate_sql(question, allow_llm_to_see_data=False, **kwargs).strip()
         if sql.startswith(_NOT_ALLOWED_TO_SEE_DATA):
-            raise WorkbenchError("The model wanted to look at the data before writing the query. Add a documentation "
+            raise LLMReplyError("The model wanted to look at the data before writing the query. Add a documentation "
                                  "note or a question/SQL pair that names the values it needs, then ask again.")
         if not _SQL_START.match(sql):
             preview = " ".join(sql.split())[:300]
-            raise WorkbenchError(f"The model did not write a SQL query; it replied: {preview!r}")
+            raise LLMReplyError(f"The model did not write a SQL query; it replied: {preview!r}")
         return sql
 
 
