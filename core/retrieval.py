@@ -121,14 +121,15 @@ class Retriever:
         return ranked
 
     def _exclude_unindexed(self, workspace: str) -> dict | None:
-        """A Chroma filter leaving out documents being indexed, repaired or deleted.
-
-        Those are few at any time (indexed ones are the many), so the list stays short.
-        """
-        with self.metadata.connect() as conn:
-            ids = sorted(row.id for row in conn.execute(select(documents.c.id).where(
-                documents.c.workspace == workspace, documents.c.status != "indexed")))
+        """A Chroma filter leaving out documents being indexed, repaired or deleted."""
+        ids = sorted(self._unindexed(workspace))
         return {"document_id": {"$nin": ids}} if ids else None
+
+    def _unindexed(self, workspace: str) -> set[str]:
+        """Documents being indexed, repaired or deleted: few at any time (indexed ones are the many)."""
+        with self.metadata.connect() as conn:
+            return {row.id for row in conn.execute(select(documents.c.id).where(
+                documents.c.workspace == workspace, documents.c.status != "indexed"))}
 
     def _keyword(self, workspace, query, pool, filters) -> list[tuple[str, float]]:
         # BM25 has no metadata filter: over-fetch, then keep chunks of documents that pass.
@@ -148,6 +149,10 @@ class Retriever:
             # An unreachable graph must not take document search down with it.
             logger.warning("graph expansion skipped: %s", exc)
             return []
+        # Before fusion, as for vectors: a half-indexed document's chunks must not take ranks.
+        unindexed = self._unindexed(workspace)
+        if unindexed:
+            ranked = [(i, s) for i, s in ranked if i.split(":", 1)[0] not in unindexed]
         if filters.active:
             allowed = self._documents_matching(workspace, filters)
             ranked = [(i, s) for i, s in ranked if i.split(":", 1)[0] in allowed]

@@ -163,3 +163,23 @@ def test_a_workspace_links_to_its_own_saved_connection(small_workbench, tmp_path
     assert links["meera krishnaswamy"] == [{"table": "clients", "column": "full_name", "key_column": "client_id", "key_value": "41"}]
     assert links["tom ellison"] == [{"table": "clients", "column": "full_name", "key_column": "client_id", "key_value": "42"}]
     assert links["coimbatore"] == [{"table": "clients", "column": "town", "key_column": "client_id", "key_value": "41"}]
+
+
+def test_graph_ranking_leaves_out_documents_that_are_not_indexed(small_workbench):
+    from sqlalchemy import update
+
+    from core.metadata import documents
+    from core.retrieval import SearchFilters
+
+    wb = small_workbench
+    first, *_ = ingest(wb, prefixes=COMPLAINTS[:1])
+    name = next(n.name for n in wb.graph.document_subgraph("default", first).nodes)
+    retriever = wb.retriever
+    assert any(i.startswith(first) for i, _ in retriever._graph("default", name, 20, SearchFilters()))
+    with wb.metadata.begin() as conn:  # as while it is being re-indexed or deleted
+        conn.execute(update(documents).where(documents.c.id == first).values(status="indexing"))
+    try:
+        assert not any(i.startswith(first) for i, _ in retriever._graph("default", name, 20, SearchFilters()))
+    finally:
+        with wb.metadata.begin() as conn:
+            conn.execute(update(documents).where(documents.c.id == first).values(status="indexed"))
