@@ -3,7 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
+
+
+class DocumentStatus(StrEnum):
+    """A document row's state. Only INDEXED documents are listed and searched."""
+
+    INDEXING = "indexing"  # its stores are being written (or a crashed write waits for repair)
+    INDEXED = "indexed"  # every store has it
+    DELETING = "deleting"  # being removed from every store
+
+
+def chunk_id(document_id: str, position: int) -> str:
+    """A chunk's id: its document's id and its position, so the document is known from the id alone."""
+    return f"{document_id}:{position}"
+
+
+def document_id_of(chunk_id_: str) -> str:
+    """The id of the document a chunk id belongs to."""
+    return chunk_id_.split(":", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -18,7 +37,7 @@ class Document:
     size_bytes: int
     chunk_count: int
     created_at: str
-    status: str = "indexed"
+    status: str = DocumentStatus.INDEXED
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from core.errors import InvalidInput, WorkbenchError
 from core.ingest.pipeline import CHUNK_PURPOSE
 from core.keyword import KeywordIndex
 from core.metadata import MetadataStore, chunks, documents
-from core.records import Chunk, Hit
+from core.records import Chunk, DocumentStatus, Hit, document_id_of
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class Retriever:
             ranked = keyword_ranked
         else:
             named = self._named_documents(workspace, query)
-            by_title = [pair for pair in (keyword_ranked + vector_ranked) if pair[0].split(":", 1)[0] in named]
+            by_title = [pair for pair in (keyword_ranked + vector_ranked) if document_id_of(pair[0]) in named]
             ranked = reciprocal_rank_fusion([vector_ranked, keyword_ranked, self._graph(workspace, query, pool, filters),
                                              _unique(by_title)])
         return self._resolve(workspace, ranked, mode)[:k]
@@ -102,7 +102,7 @@ class Retriever:
             return set()
         with self.metadata.connect() as conn:
             rows = conn.execute(select(documents.c.id, documents.c.title).where(
-                documents.c.workspace == workspace, documents.c.status == "indexed")).all()
+                documents.c.workspace == workspace, documents.c.status == DocumentStatus.INDEXED)).all()
         named = set()
         for row in rows:
             title = set(_content_words(row.title))
@@ -129,7 +129,7 @@ class Retriever:
         """Documents being indexed, repaired or deleted: few at any time (indexed ones are the many)."""
         with self.metadata.connect() as conn:
             return {row.id for row in conn.execute(select(documents.c.id).where(
-                documents.c.workspace == workspace, documents.c.status != "indexed"))}
+                documents.c.workspace == workspace, documents.c.status != DocumentStatus.INDEXED))}
 
     def _keyword(self, workspace, query, pool, filters) -> list[tuple[str, float]]:
         # BM25 has no metadata filter: over-fetch, then keep chunks of documents that pass.
@@ -137,7 +137,7 @@ class Retriever:
         hits = self.keyword.search(workspace, query, fetch)
         if filters.active:
             allowed = self._documents_matching(workspace, filters)
-            hits = [h for h in hits if h.chunk_id.split(":", 1)[0] in allowed]
+            hits = [h for h in hits if document_id_of(h.chunk_id) in allowed]
         return [(h.chunk_id, h.score) for h in hits[:pool]]
 
     def _graph(self, workspace, query, pool, filters) -> list[tuple[str, float]]:
@@ -152,10 +152,10 @@ class Retriever:
         # Before fusion, as for vectors: a half-indexed document's chunks must not take ranks.
         unindexed = self._unindexed(workspace)
         if unindexed:
-            ranked = [(i, s) for i, s in ranked if i.split(":", 1)[0] not in unindexed]
+            ranked = [(i, s) for i, s in ranked if document_id_of(i) not in unindexed]
         if filters.active:
             allowed = self._documents_matching(workspace, filters)
-            ranked = [(i, s) for i, s in ranked if i.split(":", 1)[0] in allowed]
+            ranked = [(i, s) for i, s in ranked if document_id_of(i) in allowed]
         return ranked
 
     def _documents_matching(self, workspace: str, filters: SearchFilters) -> set[str]:
@@ -184,7 +184,7 @@ class Retriever:
             rows = conn.execute(
                 select(chunks, documents.c.title)
                 .join(documents, documents.c.id == chunks.c.document_id)
-                .where(chunks.c.workspace == workspace, chunks.c.id.in_(ids), documents.c.status == "indexed")
+                .where(chunks.c.workspace == workspace, chunks.c.id.in_(ids), documents.c.status == DocumentStatus.INDEXED)
             ).all()
         by_id = {row.id: row for row in rows}
         hits = []

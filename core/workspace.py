@@ -11,7 +11,7 @@ from sqlalchemy import select
 from core.errors import NotFound, UnsupportedFile
 from core.metadata import chunks as chunks_table
 from core.metadata import documents as documents_table
-from core.records import Chunk, Document, Hit
+from core.records import Chunk, Document, DocumentStatus, Hit
 
 if TYPE_CHECKING:  # pragma: no cover
     from core.ingest.pipeline import IngestResult, ProgressCallback, Upload
@@ -58,7 +58,7 @@ class Workspace:
         from core.ingest.pipeline import document_from_row
 
         with self.workbench.metadata.connect() as conn:
-            rows = conn.execute(select(documents_table).where(documents_table.c.workspace == self.name, documents_table.c.status == "indexed")
+            rows = conn.execute(select(documents_table).where(documents_table.c.workspace == self.name, documents_table.c.status == DocumentStatus.INDEXED)
                                 .order_by(documents_table.c.created_at.desc(), documents_table.c.title)).all()
         return [document_from_row(row) for row in rows]
 
@@ -68,7 +68,7 @@ class Workspace:
         with self.workbench.metadata.connect() as conn:
             row = conn.execute(select(documents_table).where(
                 documents_table.c.workspace == self.name, documents_table.c.id == document_id,
-                documents_table.c.status == "indexed")).first()
+                documents_table.c.status == DocumentStatus.INDEXED)).first()
         if row is None:
             raise NotFound(f"No document {document_id} in workspace {self.name}.")
         return document_from_row(row)

@@ -28,6 +28,7 @@ from core.backup.secrets import decrypt
 from core.backup.snapshot import SECRETS_FILE
 from core.errors import ConfigError, InvalidInput
 from core.migrations import head_revision
+from core.records import DocumentStatus
 from core.settings import Settings
 
 ENCRYPTED_SECRETS = "data/" + SECRETS_FILE.as_posix() + ".enc"
@@ -169,14 +170,14 @@ def _finish(settings: Settings, manifest: dict, prebuilt: dict) -> dict:
         workbench.metadata.ensure_schema()
         with workbench.metadata.connect() as conn:
             unfinished = sorted({r.workspace for r in conn.execute(
-                select(documents.c.workspace).where(documents.c.status != "indexed"))})
+                select(documents.c.workspace).where(documents.c.status != DocumentStatus.INDEXED))})
         repaired = []
         for workspace in unfinished:
             repaired += workbench.ingestion.repair(workspace, stale_after=0)
         if unfinished:
             workbench.ingestion.stop_repairs()
         with workbench.metadata.connect() as conn:
-            count = conn.execute(select(documents.c.id).where(documents.c.status == "indexed")).all()
+            count = conn.execute(select(documents.c.id).where(documents.c.status == DocumentStatus.INDEXED)).all()
             connections = conn.execute(select(sql_connections.c.workspace, sql_connections.c.name,
                                               sql_connections.c.secret_ref)).all()
     finally:

@@ -31,6 +31,7 @@ from core.backup.secrets import check_passphrase, encrypt
 from core.data_lock import GATE_NAME, LOCK_NAME, DataLock
 from core.errors import BackendUnavailable, InvalidInput
 from core.metadata import now_iso
+from core.records import DocumentStatus
 from core.settings import Settings
 
 SECRETS_FILE = Path("secrets") / "connections.json"
@@ -140,7 +141,7 @@ def _count_documents(folder: Path, metadata: dict) -> int:
             except sqlite3.OperationalError:
                 return 0
     rows = metadata_copy.DumpSource(folder).rows("documents") or iter(())
-    return sum(1 for row in rows if row.get("status") == "indexed")
+    return sum(1 for row in rows if row.get("status") == DocumentStatus.INDEXED)
 
 
 def _secrets(data_dir: Path, staging: Path, encrypt_secrets: bool, passphrase: str | None, included: list,

@@ -22,6 +22,7 @@ from core.errors import WorkbenchError
 from core.graph.indexer import GraphIndexer
 from core.ingest.pipeline import document_from_row
 from core.metadata import MetadataStore, chunks, documents
+from core.records import DocumentStatus
 from core.retrieval import chunk_from_row
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def rebuild_graph(
     report = progress or (lambda _event: None)
     with metadata.connect() as conn:
         docs = [document_from_row(row) for row in conn.execute(
-            select(documents).where(documents.c.workspace == workspace, documents.c.status == "indexed")
+            select(documents).where(documents.c.workspace == workspace, documents.c.status == DocumentStatus.INDEXED)
             .order_by(documents.c.created_at, documents.c.id))]
     indexer.refresh(workspace)  # the database may have changed since the gazetteer was read
     indexer.store.clear_workspace(workspace)

@@ -35,7 +35,7 @@ from core.ingest.parsers import Block, ParsedDocument, ParseLimits, display_name
 from core.ingest.repair_worker import RepairWorker
 from core.keyword import bump_generation
 from core.metadata import MetadataStore, chunks, documents, new_id, now_iso
-from core.records import Chunk, Document
+from core.records import Chunk, Document, DocumentStatus, chunk_id
 from core.vectors import clean_metadata
 
 logger = logging.getLogger(__name__)
@@ -177,7 +177,7 @@ class IngestionPipeline:
             raise NotFound(f"No document {document_id} in workspace {workspace}.")
         with self._claim_or_refuse(workspace, row), self._data_lock.shared():
             # Marked first, so that a store failing half-way leaves a row repair() finishes removing.
-            self._set_status(workspace, document_id, "deleting")
+            self._set_status(workspace, document_id, DocumentStatus.DELETING)
             self._discard(workspace, document_id)
 
     def reindex(self, workspace: str, document_id: str, *, chunk_tokens: int, chunk_overlap: int,
@@ -203,7 +203,7 @@ class IngestionPipeline:
         blocks = self._load_blocks(workspace, row.id)
         drafts = chunk_blocks(blocks, count_tokens=self.embedder.count_tokens, count_tokens_many=self.embedder.count_tokens_many,
                               target_tokens=chunk_tokens, overlap_tokens=chunk_overlap)
-        self._set_status(workspace, row.id, "indexing")
+        self._set_status(workspace, row.id, DocumentStatus.INDEXING)
         with self.metadata.begin() as conn:
             conn.execute(delete(chunks).where(chunks.c.document_id == row.id))
             conn.execute(update(documents).where(documents.c.id == row.id).values(chunk_count=0))
@@ -226,7 +226,7 @@ class IngestionPipeline:
         ids repaired.
         """
         with self.metadata.connect() as conn:
-            rows = conn.execute(select(documents).where(documents.c.workspace == workspace, documents.c.status != "indexed")
+            rows = conn.execute(select(documents).where(documents.c.workspace == workspace, documents.c.status != DocumentStatus.INDEXED)
                                 .order_by(documents.c.updated_at)).all()
         done = []
         for row in rows:
@@ -245,11 +245,11 @@ class IngestionPipeline:
 
     def _repair_one(self, workspace: str, document_id: str, stop: threading.Event | None) -> bool:
         row = self._document_row(workspace, document_id)  # again, now that we hold its claim
-        if row is None or row.status == "indexed":
+        if row is None or row.status == DocumentStatus.INDEXED:
             if row is None:  # finished and removed meanwhile: drop the folder our claim created
                 shutil.rmtree(self._files_dir(workspace, document_id), ignore_errors=True)
             return False
-        if row.status == "indexing" and (self._files_dir(workspace, row.id) / "blocks.json").exists():
+        if row.status == DocumentStatus.INDEXING and (self._files_dir(workspace, row.id) / "blocks.json").exists():
             logger.warning("Indexing document %s again: an earlier run was interrupted", row.id)
             tokens, overlap = self._chunk_settings_of(row)
             self._rebuild(workspace, row, tokens, overlap, _reporter(None, row.filename, 0, 1), stop=stop)
@@ -270,7 +270,7 @@ class IngestionPipeline:
     def _unfinished_ids(self, workspace: str) -> list[str]:
         with self.metadata.connect() as conn:
             return [r.id for r in conn.execute(select(documents.c.id).where(
-                documents.c.workspace == workspace, documents.c.status != "indexed"))]
+                documents.c.workspace == workspace, documents.c.status != DocumentStatus.INDEXED))]
 
     def _chunk_settings_of(self, row) -> tuple[int, int]:
         tokens, _, overlap = (row.chunk_settings or f"{self.chunk_tokens}/{self.chunk_overlap}").partition("/")
@@ -312,7 +312,7 @@ class IngestionPipeline:
         content_hash = hashlib.sha256(upload.data).hexdigest()
         existing = self._find_by_hash(workspace, content_hash)
         if existing is not None:
-            if existing.status == "indexed":
+            if existing.status == DocumentStatus.INDEXED:
                 return IngestResult(upload.filename, "duplicate", existing.id, existing.chunk_count)
             finished = self._finish_unfinished(workspace, existing, upload, doc_type, tags, report)
             if finished is not None:
@@ -331,13 +331,13 @@ class IngestionPipeline:
         document = Document(
             id=document_id, workspace=workspace, title=parsed.title, filename=upload.filename,
             doc_type=doc_type or parsed.doc_type, tags=tags, content_hash=content_hash,
-            size_bytes=len(upload.data), chunk_count=0, created_at=now_iso(), status="indexing",
+            size_bytes=len(upload.data), chunk_count=0, created_at=now_iso(), status=DocumentStatus.INDEXING,
         )
         with self.metadata.begin() as conn:
             conn.execute(documents.insert().values(
                 id=document.id, workspace=workspace, title=document.title, filename=document.filename,
                 doc_type=document.doc_type, tags=json.dumps(list(tags)), content_hash=content_hash,
-                size_bytes=document.size_bytes, chunk_count=0, status="indexing",
+                size_bytes=document.size_bytes, chunk_count=0, status=DocumentStatus.INDEXING,
                 chunk_settings=f"{self.chunk_tokens}/{self.chunk_overlap}", created_at=document.created_at,
                 updated_at=document.created_at,
             ))
@@ -361,9 +361,9 @@ class IngestionPipeline:
         document_id = row.id
         with claim, self._data_lock.shared():
             row = self._document_row(workspace, document_id)  # again, now that we hold its claim
-            if row is not None and row.status == "indexed":
+            if row is not None and row.status == DocumentStatus.INDEXED:
                 return IngestResult(upload.filename, "duplicate", row.id, row.chunk_count)
-            if row is None or row.status != "indexing" or not (self._files_dir(workspace, row.id) / "blocks.json").exists():
+            if row is None or row.status != DocumentStatus.INDEXING or not (self._files_dir(workspace, row.id) / "blocks.json").exists():
                 # An interrupted delete, or killed before its text was stored: remove what is
                 # left (the folder our claim created included) and ingest afresh.
                 self._discard(workspace, document_id)
@@ -410,7 +410,7 @@ class IngestionPipeline:
                 for c in records
             ])
             conn.execute(update(documents).where(documents.c.id == document.id).values(
-                status="indexed", chunk_count=total, chunk_settings=chunk_settings, updated_at=now_iso()))
+                status=DocumentStatus.INDEXED, chunk_count=total, chunk_settings=chunk_settings, updated_at=now_iso()))
             bump_generation(conn, workspace)
         report("index", total, total)
         return total
@@ -482,7 +482,7 @@ class IngestionPipeline:
         """The document with these bytes, an indexed one first."""
         with self.metadata.connect() as conn:
             rows = conn.execute(select(documents).where(documents.c.workspace == workspace, documents.c.content_hash == content_hash)).all()
-        return next((r for r in rows if r.status == "indexed"), rows[0] if rows else None)
+        return next((r for r in rows if r.status == DocumentStatus.INDEXED), rows[0] if rows else None)
 
     def _document_row(self, workspace: str, document_id: str):
         with self.metadata.connect() as conn:
@@ -515,7 +515,7 @@ def _reporter(callback: ProgressCallback | None, filename: str, index: int, coun
 
 def _chunk_record(workspace: str, document_id: str, draft: ChunkDraft) -> Chunk:
     return Chunk(
-        id=f"{document_id}:{draft.position}", document_id=document_id, workspace=workspace, text=draft.text,
+        id=chunk_id(document_id, draft.position), document_id=document_id, workspace=workspace, text=draft.text,
         position=draft.position, page=draft.page, heading_path=tuple(draft.heading_path), token_count=draft.token_count,
     )
 
