@@ -120,6 +120,7 @@ class Assistant:
             certified_similarity=similarity,
             certified_threshold=self.workbench.settings.sql.certified_threshold,
             graph_entities=tuple(self._graph_entities(workspace, standalone, problems)),
+            schema_terms=self._schema_terms(workspace, problems) if has_database else frozenset(),
         )
         llm = self.workbench.llm
         route = route_with_llm(llm, standalone, signals) if llm.available()[0] else route_by_rules(standalone, signals)
@@ -150,6 +151,14 @@ class Assistant:
             return None
         # A match whose parameters cannot be filled (an unknown city) is no reason to route here.
         return match.candidate.similarity if match.answerable else None
+
+    def _schema_terms(self, workspace: str, problems: list[str]) -> frozenset[str]:
+        try:
+            return self.workbench.sql.schema(workspace).terms()  # cached by the SQL service
+        except WorkbenchError as exc:
+            logger.warning("schema lookup failed: %s", exc)
+            problems.append(f"The database could not be consulted: {exc}")
+            return frozenset()
 
     def _sql_answer(self, workspace: str, question: str, problems: list[str]):
         try:

@@ -10,14 +10,17 @@ import re
 from dataclasses import dataclass
 
 from core.errors import WorkbenchError
+from core.sql.introspect import mentioned_terms
 
 AGGREGATION = re.compile(
     r"\b(how many|how much|number of|count|total|sum|average|avg|mean|median|top \d+|most|least|highest|lowest|"
-    r"revenue|sales|spend|per (?:city|month|week|day|product|category|carrier|customer)|"
-    r"by (?:city|month|week|day|product|category|carrier|customer)|trend|rate|percentage|share)\b",
+    r"revenue|sales|spend|per (?:month|week|day|year|quarter)|trend|rate|percentage|share)\b",
     re.IGNORECASE,
 )
-LISTING = re.compile(r"\b(which|list|show me|what) (?:\w+ ){0,2}(customers|orders|products|deliveries|complaints|carriers)\b", re.IGNORECASE)
+# Listing ("which artists...") and grouping ("... by genre") count only when the word after them
+# names a table or column of the user's own connected database (Signals.schema_terms).
+LISTING = re.compile(r"\b(?:which|list|show me|what)((?: \w+){1,3})", re.IGNORECASE)
+GROUPING = re.compile(r"\b(?:per|by|for each|each)\s+(\w+)", re.IGNORECASE)
 PURE_NUMBER = re.compile(r"^\s*(how many|how much|what is the (?:total|number|average|sum)|count)\b", re.IGNORECASE)
 DOCUMENT_WORDS = re.compile(r"\b(policy|policies|says?|said|mention\w*|email\w*|transcript\w*|report\w*|why|explain|describe|document\w*|complain\w*)\b", re.IGNORECASE)
 
@@ -55,6 +58,15 @@ class Signals:
     certified_threshold: float = 0.6
     database_values: tuple[str, ...] = ()  # values of the database found in the question (e.g. a city)
     graph_entities: tuple[str, ...] = ()  # graph entity names found in the question
+    schema_terms: frozenset[str] = frozenset()  # table and column names of the connected database
+
+
+def asks_for_rows(question: str, signals: Signals) -> bool:
+    """A count, total or ranking, or a list or grouping of something the database's schema names."""
+    if AGGREGATION.search(question):
+        return True
+    named = [m.group(1) for m in (*LISTING.finditer(question), *GROUPING.finditer(question))]
+    return any(mentioned_terms(words, signals.schema_terms) for words in named)
 
 
 def route_by_rules(question: str, signals: Signals) -> Route:
@@ -64,10 +76,11 @@ def route_by_rules(question: str, signals: Signals) -> Route:
         if signals.certified_similarity is not None and signals.certified_similarity >= signals.certified_threshold:
             database = True
             reasons.append(f"matches a certified database question ({signals.certified_similarity:.2f})")
-        if AGGREGATION.search(question) or LISTING.search(question):
+        rows = asks_for_rows(question, signals)
+        if rows:
             database = True
             reasons.append("asks for a count, total, ranking or list")
-        if signals.database_values and (AGGREGATION.search(question) or LISTING.search(question)):
+        if signals.database_values and rows:
             reasons.append("names database values: " + ", ".join(signals.database_values[:5]))
     # A bare number question is answered by the database alone; anything else also gets
     # passages, and graph facts about the entities it names.

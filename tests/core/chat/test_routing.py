@@ -22,3 +22,15 @@ def test_rules_pick_the_sources_a_question_needs(question, signals, expected):
 def test_a_weak_certified_match_alone_does_not_route_to_the_database():
     route = route_by_rules("Explain the company's history", Signals(True, 0.3, 0.6))
     assert not route.database and route.documents
+
+
+@pytest.mark.parametrize("question, terms, database", [
+    ("Which artists have no albums?", frozenset({"artist", "album"}), True),
+    ("Show me invoices for each customer", frozenset({"invoice", "customer"}), True),
+    ("Tracks by genre", frozenset({"track", "genre"}), True),
+    ("Which customers complained about delivery?", frozenset({"artist", "album"}), False),
+    ("Written by the committee", frozenset({"artist", "album"}), False),
+])
+def test_lists_and_groupings_route_to_the_database_only_when_they_name_its_schema(question, terms, database):
+    route = route_by_rules(question, Signals(has_database=True, schema_terms=terms))
+    assert route.database is database
