@@ -71,6 +71,7 @@ class SqlService:
     def __init__(self, workbench: Any, *, today: Callable[[], dt.date] = dt.date.today) -> None:
         self.workbench = workbench
         self.settings = workbench.settings.sql
+        self.policy = AccessPolicy.from_settings(self.settings)  # checked once: a bad AW_SQL_EXTRA_FUNCTIONS fails here
         secrets = SecretStore(workbench.settings.data_dir / "secrets" / "connections.json")
         self.connections_store = ConnectionStore(workbench.metadata, secrets)
         self._today = today
@@ -163,7 +164,7 @@ class SqlService:
         saved = self.connection(workspace, connection)
         url = self.connections_store.full_url(saved)
         load = lambda: introspect(url, timeout_seconds=self.settings.timeout_seconds,  # noqa: E731
-                                  policy=AccessPolicy.from_settings(self.settings))
+                                  policy=self.policy)
         return self._cache.schema(saved.id, load, refresh=refresh)
 
     def train_schema(self, workspace: str, connection: ConnectionRef = None) -> list[TrainingItem]:
@@ -190,7 +191,7 @@ class SqlService:
         saved = self.connection(workspace, connection)
         declared = parse_parameters(parameters)
         validate_certified(sql, declared, saved.dialect,
-                           extra_functions=AccessPolicy.from_settings(self.settings).extra_functions)
+                           extra_functions=self.policy.extra_functions)
         for parameter in declared:
             if parameter.kind == "value":
                 self._column_values(saved, parameter.column)
