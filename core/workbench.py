@@ -10,10 +10,11 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
-from core.health import BackendHealth, check_all
 from sqlalchemy import func, select
 
+from core.data_lock import DataLock
 from core.data_manifest import FORMAT_VERSION, DataDirState, DataManifest, ManifestCheckedEmbedder
+from core.health import BackendHealth, check_all
 from core.metadata import MetadataStore, chunks, training_items, validate_workspace_name
 from core.registry import build_backend
 from core.settings import Settings
@@ -114,9 +115,21 @@ class Workbench:
 
     def document_indexers(self) -> list:
         """Stores that index documents besides Chroma and the keyword corpus: the knowledge graph."""
-        from core.graph.indexer import graph_indexer_for
+        return [self.graph_indexer]
 
-        return [graph_indexer_for(self)]
+    @property
+    def graph_indexer(self):
+        """How documents enter the graph; shared by ingestion, the rebuild action, the page and the CLI."""
+        from core.graph.indexer import build_graph_indexer, extraction_types_path, workspace_value_source
+
+        def build():
+            # Typed LLM extraction only when an LLM is configured; spaCy otherwise (and as its fallback).
+            llm = self.llm if self.settings.llm.provider != "none" else None
+            return build_graph_indexer(self.graph, self.entity_extractor,
+                                       values=workspace_value_source(self.sql, self.settings.sql), llm=llm,
+                                       types_path=extraction_types_path(self.settings.data_dir))
+
+        return self.service("graph_indexer", build)
 
     @property
     def retriever(self):
@@ -130,7 +143,13 @@ class Workbench:
         """Database questions: connections, introspection, training, certified queries, runs."""
         from core.sql.service import SqlService
 
-        return self.service("sql", lambda: SqlService(self))
+        settings = self.settings
+        return self.service("sql", lambda: SqlService(
+            settings.sql, metadata=self.metadata, secrets_path=settings.data_dir / "secrets" / "connections.json",
+            write_lock=DataLock(settings.data_dir), default_workspace=settings.default_workspace,
+            llm=lambda: self.llm, embedder=lambda: self.embedder, vectors=lambda: self.vectors,
+            # the rest of the context is the question, the answer and the model's own prompt
+            max_prompt_tokens=int(settings.llm.num_ctx * 0.6)))
 
     @property
     def graph_retriever(self):
@@ -146,11 +165,25 @@ class Workbench:
         return self.service("entity_extractor", EntityExtractor)
 
     @property
+    def conversations(self):
+        from core.chat.memory import ConversationStore
+
+        return self.service("conversations", lambda: ConversationStore(self.metadata))
+
+    @property
     def assistant(self):
         """The one assistant the Chat page, the Gradio endpoint and the CLI share."""
         from core.chat.assistant import Assistant
 
-        return self.service("assistant", lambda: Assistant(self))
+        return self.service("assistant", lambda: Assistant(
+            conversations=self.conversations, llm=lambda: self.llm, sql=lambda: self.sql,
+            retriever=lambda: self.retriever, graph_retriever=lambda: self.graph_retriever,
+            document_filenames=self._document_filenames,
+            certified_threshold=self.settings.sql.certified_threshold))
+
+    def _document_filenames(self, workspace: str, document_ids) -> dict[str, str]:
+        handle = self.workspace(workspace)
+        return {doc_id: handle.document(doc_id).filename for doc_id in document_ids}
 
     def workspace(self, name: str | None = None) -> "Workspace":
         from core.workspace import Workspace

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, Sequence
 
 from core.chat.followups import standalone_question
 from core.chat.memory import ConversationStore
@@ -20,6 +20,12 @@ from core.chat.summary import KEEP_TURNS, conversation_summary
 from core.chat.sources import distinct_text_values, graph_source, markdown_table, passage_source, renumber, result_sentence, sql_source
 from core.errors import InvalidInput, LLMUnavailable, WorkbenchError
 from core.records import Answer, QueryResult, Source
+
+if TYPE_CHECKING:  # pragma: no cover
+    from core.graph.retrieval import GraphRetriever
+    from core.llm.base import LLM
+    from core.retrieval import Retriever
+    from core.sql.service import SqlService
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +55,16 @@ class Evidence:
 
 
 class Assistant:
-    def __init__(self, workbench):
-        self.workbench = workbench
-        self.conversations = ConversationStore(workbench.metadata)
+    """Built by the workbench from what it consults. Each source is a getter, so opening the Chat page
+    (listing conversations) does not load the embedding model or connect a database."""
+
+    def __init__(self, *, conversations: ConversationStore, llm: Callable[[], "LLM"], sql: Callable[[], "SqlService"],
+                 retriever: Callable[[], "Retriever"], graph_retriever: Callable[[], "GraphRetriever"],
+                 document_filenames: Callable[[str, Iterable[str]], Mapping[str, str]], certified_threshold: float):
+        self.conversations = conversations
+        self._llm, self._sql, self._retriever, self._graph_retriever = llm, sql, retriever, graph_retriever
+        self._document_filenames = document_filenames
+        self._certified_threshold = certified_threshold
 
     # ---- public ------------------------------------------------------------------------
 
@@ -74,7 +87,7 @@ class Assistant:
             self.conversations.ensure(workspace, conversation_id, user_id=user_id, title=question)
             history = self.conversations.messages(workspace, conversation_id)
         evidence = self.gather(workspace, question, history)
-        llm = self.workbench.llm
+        llm = self._llm()
         generated = llm.available()[0]
         notice = EVIDENCE_NOTICE
         if generated:
@@ -110,19 +123,19 @@ class Assistant:
     # ---- evidence ----------------------------------------------------------------------
 
     def gather(self, workspace: str, question: str, history=()) -> Evidence:
-        standalone = standalone_question(question, history, self.workbench.llm)
-        sql = self.workbench.sql
+        standalone = standalone_question(question, history, self._llm())
+        sql = self._sql()
         problems: list[str] = []
         has_database = bool(sql.connections(workspace))
         similarity = self._certified_similarity(workspace, standalone, problems) if has_database else None
         signals = Signals(
             has_database=has_database,
             certified_similarity=similarity,
-            certified_threshold=self.workbench.settings.sql.certified_threshold,
+            certified_threshold=self._certified_threshold,
             graph_entities=tuple(self._graph_entities(workspace, standalone, problems)),
             schema_terms=self._schema_terms(workspace, problems) if has_database else frozenset(),
         )
-        llm = self.workbench.llm
+        llm = self._llm()
         route = route_with_llm(llm, standalone, signals) if llm.available()[0] else route_by_rules(standalone, signals)
         sources: list[Source] = []
         sql_note = ""
@@ -144,7 +157,7 @@ class Assistant:
 
     def _certified_similarity(self, workspace: str, question: str, problems: list[str]) -> float | None:
         try:
-            match = self.workbench.sql.match_certified(workspace, question)
+            match = self._sql().match_certified(workspace, question)
         except WorkbenchError as exc:
             logger.warning("certified-query matching failed: %s", exc)
             problems.append(f"The database could not be consulted: {exc}")
@@ -154,7 +167,7 @@ class Assistant:
 
     def _schema_terms(self, workspace: str, problems: list[str]) -> frozenset[str]:
         try:
-            return self.workbench.sql.schema(workspace).terms()  # cached by the SQL service
+            return self._sql().schema(workspace).terms()  # cached by the SQL service
         except WorkbenchError as exc:
             logger.warning("schema lookup failed: %s", exc)
             problems.append(f"The database could not be consulted: {exc}")
@@ -162,7 +175,7 @@ class Assistant:
 
     def _sql_answer(self, workspace: str, question: str, problems: list[str]):
         try:
-            return self.workbench.sql.ask(workspace, question)
+            return self._sql().ask(workspace, question)
         except WorkbenchError as exc:
             # A database that is down must not take the documents and graph down with it.
             logger.warning("database question failed: %s", exc)
@@ -171,7 +184,7 @@ class Assistant:
 
     def _graph_entities(self, workspace: str, question: str, problems: list[str]) -> list[str]:
         try:
-            return [node.name for node in self.workbench.graph_retriever.entities_in(workspace, question)]
+            return [node.name for node in self._graph_retriever().entities_in(workspace, question)]
         except WorkbenchError as exc:
             logger.warning("graph lookup failed: %s", exc)
             problems.append(f"The knowledge graph could not be read: {exc}")
@@ -180,7 +193,7 @@ class Assistant:
     def _graph_sources(self, workspace: str, question: str, extra_names: Sequence[str],
                        problems: list[str]) -> list[Source]:
         try:
-            evidence = self.workbench.graph_retriever.evidence(workspace, question, extra_names=extra_names, limit=GRAPH_FACTS)
+            evidence = self._graph_retriever().evidence(workspace, question, extra_names=extra_names, limit=GRAPH_FACTS)
         except WorkbenchError as exc:
             logger.warning("graph evidence failed: %s", exc)
             problems.append(f"The knowledge graph could not be read: {exc}")
@@ -188,9 +201,8 @@ class Assistant:
         return [graph_source(0, fact, text, title) for fact, text, title in evidence.cited_facts()]
 
     def _passage_sources(self, workspace: str, question: str) -> list[Source]:
-        hits = self.workbench.retriever.search(workspace, question, k=PASSAGES, mode="hybrid")
-        handle = self.workbench.workspace(workspace)
-        names = {doc_id: handle.document(doc_id).filename for doc_id in {h.chunk.document_id for h in hits}}
+        hits = self._retriever().search(workspace, question, k=PASSAGES, mode="hybrid")
+        names = self._document_filenames(workspace, {h.chunk.document_id for h in hits})
         return [passage_source(0, hit, names.get(hit.chunk.document_id, "")) for hit in hits]
 
     # ---- generation --------------------------------------------------------------------

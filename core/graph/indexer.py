@@ -23,7 +23,7 @@ from core.graph.extraction import EntityExtractor, ExtractionResult, Gazetteer, 
 from core.graph.linking import SqlServiceRunners, SqlValueSource, ValueSource, gazetteer_from_values
 from core.graph.store import GraphStore
 from core.records import Chunk, Document
-from core.settings import Settings
+from core.settings import SQLSettings
 
 if TYPE_CHECKING:
     from core.graph.llm_extraction import LLMEntityExtractor
@@ -116,39 +116,30 @@ class GraphIndexer:
             invalidate(workspace)
 
 
-def workspace_value_source(workbench) -> SqlValueSource:
+def workspace_value_source(sql_service, sql_settings: SQLSettings) -> SqlValueSource:
     """The names in each workspace's default SQL connection (the demo database for the default workspace).
 
     A workspace without a connection simply gets no links.
     """
-    runners = SqlServiceRunners(workbench.sql, workbench.settings.sql)
+    runners = SqlServiceRunners(sql_service, sql_settings)
     source = SqlValueSource(runners)
     source.on_close(runners.close)
     return source
 
 
-def extraction_types_path(settings: Settings) -> Path:
+def extraction_types_path(data_dir: Path) -> Path:
     """Where each workspace's LLM extraction types are kept."""
-    return settings.data_dir / EXTRACTION_TYPES_FILE
+    return data_dir / EXTRACTION_TYPES_FILE
 
 
-def build_graph_indexer(workbench, *, values: ValueSource | None = None) -> GraphIndexer:
-    """A GraphIndexer over the workbench's graph and extractor; LLM extraction when an LLM is configured."""
-    settings: Settings = workbench.settings
+def build_graph_indexer(graph: GraphStore, extractor: EntityExtractor, *, values: ValueSource | None,
+                        llm=None, types_path: Path | None = None) -> GraphIndexer:
+    """A GraphIndexer over ``graph``; typed LLM extraction (with the types kept at ``types_path``) when ``llm`` is given."""
     llm_extractor = None
-    if settings.llm.provider != "none":
+    if llm is not None:
         from core.graph.llm_extraction import ExtractionTypesStore, LLMEntityExtractor
 
-        llm_extractor = LLMEntityExtractor(
-            workbench.llm, workbench.entity_extractor, types=ExtractionTypesStore(extraction_types_path(settings))
-        )
-    return GraphIndexer(
-        workbench.graph, workbench.entity_extractor,
-        values=values if values is not None else workspace_value_source(workbench),
-        llm_extractor=llm_extractor,
-    )
-
-
-def graph_indexer_for(workbench) -> GraphIndexer:
-    """The workbench's one GraphIndexer, shared by ingestion, the rebuild action, the page and the CLI."""
-    return workbench.service("graph_indexer", lambda: build_graph_indexer(workbench))
+        if types_path is None:
+            raise ValueError("LLM extraction needs the path of the extraction types file")
+        llm_extractor = LLMEntityExtractor(llm, extractor, types=ExtractionTypesStore(types_path))
+    return GraphIndexer(graph, extractor, values=values, llm_extractor=llm_extractor)

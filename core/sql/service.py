@@ -13,16 +13,20 @@ closest questions it can answer.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from sqlalchemy.engine import URL
 
 from core.data_lock import DataLock
 from core.errors import InvalidInput, LLMUnavailable, NotFound, WorkbenchError
-from core.metadata import validate_workspace_name
+from core.llm.base import LLM
+from core.metadata import MetadataStore, validate_workspace_name
 from core.records import QueryResult
+from core.settings import SQLSettings
 from core.sql.access import AccessPolicy
 from core.sql.certified import (CertifiedMatch, CertifiedParameter, match_certified, parse_parameters,
                                 validate_certified)
@@ -68,19 +72,26 @@ class SqlAnswer:
 class SqlService:
     """Connections, schema, training, certified and generated answers, runs and history; see the module docstring."""
 
-    def __init__(self, workbench: Any, *, today: Callable[[], dt.date] = dt.date.today) -> None:
-        self.workbench = workbench
-        self.settings = workbench.settings.sql
-        self.policy = AccessPolicy.from_settings(self.settings)  # checked once: a bad AW_SQL_EXTRA_FUNCTIONS fails here
-        secrets = SecretStore(workbench.settings.data_dir / "secrets" / "connections.json")
-        self.connections_store = ConnectionStore(workbench.metadata, secrets)
+    def __init__(self, settings: SQLSettings, *, metadata: MetadataStore, secrets_path: Path, write_lock: DataLock,
+                 default_workspace: str, llm: Callable[[], LLM], embedder: Callable[[], Any],
+                 vectors: Callable[[], Any], max_prompt_tokens: int,
+                 today: Callable[[], dt.date] = dt.date.today) -> None:
+        """``llm``, ``embedder`` and ``vectors`` are getters: listing connections must not load the model."""
+        self.settings = settings
+        self.policy = AccessPolicy.from_settings(settings)  # checked once: a bad AW_SQL_EXTRA_FUNCTIONS fails here
+        self.metadata = metadata
+        self.connections_store = ConnectionStore(metadata, SecretStore(secrets_path))
+        self.default_workspace = default_workspace
+        self._llm, self._embedder, self._vectors = llm, embedder, vectors
+        self._max_prompt_tokens = max_prompt_tokens
+        self._write_lock = write_lock
         self._today = today
         self._lock = threading.RLock()
         self._runners: dict[str, GuardedRunner] = {}
         self._adapters: dict[tuple[str, str], WorkbenchVanna] = {}
         self._cache = SchemaCache()
         self._known_workspaces: set[str] = set()
-        self._history = QueryHistory(workbench.metadata)
+        self._history = QueryHistory(metadata)
 
     # --- connections ---------------------------------------------------------------------------
 
@@ -89,7 +100,7 @@ class SqlService:
         connected when it has none and the demo database exists."""
         workspace = self._workspace(workspace)
         found = self.connections_store.list(workspace)
-        if (not found and workspace == self.workbench.settings.default_workspace
+        if (not found and workspace == self.default_workspace
                 and sqlite_file_exists(self.settings.demo_db_url)):
             self.ensure_demo_connection()
             found = self.connections_store.list(workspace)
@@ -148,7 +159,7 @@ class SqlService:
 
     def ensure_demo_connection(self, workspace: str | None = None, url: str | None = None) -> SqlConnection | None:
         """Connect the demo database (``settings.sql.demo_db_url`` unless ``url``) as "demo"; None if it does not exist."""
-        workspace = self._workspace(workspace or self.workbench.settings.default_workspace)
+        workspace = self._workspace(workspace or self.default_workspace)
         url = url or self.settings.demo_db_url
         stripped, _ = split_password(url)
         if stripped.get_backend_name() == "sqlite" and not sqlite_file_exists(stripped):
@@ -250,7 +261,7 @@ class SqlService:
             top = match.candidate
             return self._execute(saved, top.sql, "certified", question, params=match.binds,
                                  described=match.described, matched=top.question, similarity=top.similarity)
-        available, _why = self.workbench.llm.available()
+        available, _why = self._llm().available()
         if available:
             sql = self._adapter(saved).generate_sql(question)
             return self._execute(saved, sql, "generated", question)
@@ -264,6 +275,22 @@ class SqlService:
             raise InvalidInput(f"The source of a query must be one of {', '.join(SOURCES)}; got {source!r}.")
         return self._execute(self.connection(workspace, connection), sql, source, question, params=params)
 
+    def run_editor(self, workspace: str, sql: str, connection: ConnectionRef = None, *,
+                   previous: SqlAnswer | None = None) -> SqlAnswer:
+        """Run the SQL in an answer's editor. Unchanged, it keeps the answer's source (still "certified");
+        changed, it is "edited" and keeps the question and the parameters it still uses; with no answer
+        to start from it is "typed". An answer from another connection does not count."""
+        saved = self.connection(workspace, connection)
+        if previous is not None and previous.connection != saved.name:
+            previous = None
+        if previous is None:
+            return self._execute(saved, sql, "typed", "")
+        if not previous.sql:  # SQL typed for a question the database abstained on: it may be saved as its answer
+            return self._execute(saved, sql, "typed", previous.question)
+        source = previous.source if previous.sql.strip() == sql.strip() else "edited"
+        params = {name: value for name, value in previous.params.items() if re.search(rf":{re.escape(name)}\b", sql)}
+        return self._execute(saved, sql, source, previous.question, params=params or None)
+
     def run_url(self, url: str | URL, sql: str, params: Mapping[str, Any] | None = None) -> QueryResult:
         """Run SQL on a database that is not saved (the CLI's ``--db URL``); not recorded in history."""
         stripped, password = split_password(url)
@@ -272,7 +299,7 @@ class SqlService:
 
     def llm_status(self) -> tuple[bool, str]:
         """Whether SQL generation, summaries and follow-up questions are available, and why (not)."""
-        return self.workbench.llm.available()
+        return self._llm().available()
 
     def summarize(self, workspace: str, answer: SqlAnswer) -> str:
         """A one-paragraph summary of an answer's result, written by the LLM."""
@@ -307,7 +334,7 @@ class SqlService:
     def _workspace(self, workspace: str) -> str:
         name = validate_workspace_name(workspace)
         if name not in self._known_workspaces:
-            self.workbench.metadata.ensure_workspace(name)
+            self.metadata.ensure_workspace(name)
             self._known_workspaces.add(name)
         return name
 
@@ -323,11 +350,10 @@ class SqlService:
         key = (saved.workspace, saved.id)
         with self._lock:
             if key not in self._adapters:
-                wb = self.workbench
                 self._adapters[key] = WorkbenchVanna(
-                    workspace=saved.workspace, connection_id=saved.id, dialect=saved.dialect, embedder=wb.embedder,
-                    vectors=wb.vectors, metadata=wb.metadata, llm=wb.llm,
-                    max_prompt_tokens=int(wb.settings.llm.num_ctx * 0.6), write_lock=DataLock(wb.settings.data_dir))
+                    workspace=saved.workspace, connection_id=saved.id, dialect=saved.dialect, embedder=self._embedder(),
+                    vectors=self._vectors(), metadata=self.metadata, llm=self._llm(),
+                    max_prompt_tokens=self._max_prompt_tokens, write_lock=self._write_lock)
             return self._adapters[key]
 
     def _forget(self, saved: SqlConnection) -> None:
@@ -360,7 +386,7 @@ class SqlService:
         return self._history.record(saved.workspace, saved.id, question, sql, source, **outcome)
 
     def _llm_inputs(self, workspace: str, answer: SqlAnswer):
-        available, why = self.workbench.llm.available()
+        available, why = self._llm().available()
         if not available:
             raise LLMUnavailable(why)
         if answer.result is None:
