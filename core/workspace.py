@@ -16,7 +16,9 @@ from core.records import Chunk, Document, DocumentStatus, Hit
 if TYPE_CHECKING:  # pragma: no cover
     from core.ingest.pipeline import IngestResult, ProgressCallback, Upload
     from core.retrieval import SearchFilters
+    from core.settings import IngestSettings
     from core.workbench import Workbench
+    from core.workspace_views import ChatView, GraphView, SqlView
 
 
 class Workspace:
@@ -26,6 +28,36 @@ class Workspace:
 
     def __repr__(self) -> str:
         return f"Workspace({self.name!r})"
+
+    # ---- views: the same name bound for databases, the graph and chat -----------------
+
+    @property
+    def sql(self) -> "SqlView":
+        from core.workspace_views import SqlView
+
+        return SqlView(self.workbench.sql, self.name)
+
+    @property
+    def graph(self) -> "GraphView":
+        from core.graph.indexer import extraction_types_path
+        from core.workspace_views import GraphView
+
+        wb = self.workbench
+        return GraphView(store=wb.graph, retriever=wb.graph_retriever, indexer=lambda: wb.graph_indexer,
+                         metadata=wb.metadata, types_path=extraction_types_path(wb.settings.data_dir), workspace=self.name)
+
+    @property
+    def chat(self) -> "ChatView":
+        from core.workspace_views import ChatView
+
+        wb = self.workbench
+        return ChatView(assistant=lambda: wb.assistant, conversations=wb.conversations, llm=lambda: wb.llm,
+                        workspace=self.name)
+
+    @property
+    def ingest_settings(self) -> "IngestSettings":
+        """Upload limits and chunking defaults, for forms that show them."""
+        return self.workbench.settings.ingest
 
     # ---- documents ---------------------------------------------------------------------
 

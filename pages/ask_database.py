@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import re
 
 import streamlit as st
 
 from core.errors import WorkbenchError
 from core.sql.charts import altair_chart, metric_value
 from core.text_safety import escape_markdown, safe_markdown
-from ui.state import current_workspace_name, get_workbench, show_error
+from ui.state import current_workspace, show_error
 
-service = get_workbench().sql
-workspace = current_workspace_name()
+database = current_workspace().sql
+workspace = database.workspace
 st.title("Ask the Database")
-if service.settings.allow_privileged:
+if database.allow_privileged:
     st.warning("AW_SQL_ALLOW_PRIVILEGED is on: connections may use roles that can write or read server files. "
                "Only the read-only transaction and the query check stand between a mistake and your data.",
                icon=":material/warning:")
 
 try:
-    connections = service.connections(workspace)
+    connections = database.connections()
 except WorkbenchError as exc:
     show_error(exc)
     connections = []
@@ -50,7 +49,7 @@ def ask_question() -> None:
     state.pop("sql_error", None)
     state.pop("sql_extras", None)
     try:
-        answer = service.ask(workspace, state.get("sql_question", ""), connection=state.get("sql_connection"))
+        answer = database.ask(state.get("sql_question", ""), connection=state.get("sql_connection"))
     except WorkbenchError as exc:
         _remember_error(exc)
         return
@@ -66,15 +65,10 @@ def ask_closest(question: str) -> None:
 def run_editor() -> None:
     state.pop("sql_error", None)
     state.pop("sql_extras", None)
-    previous, sql = state.get("sql_answer"), state.get("sql_editor", "")
-    if previous is not None and (state.get("sql_answer_workspace"), previous.connection) != (workspace, state.get("sql_connection")):
-        previous = None
-    unchanged = previous is not None and previous.sql and previous.sql.strip() == sql.strip()
-    source = previous.source if unchanged else ("edited" if previous is not None and previous.sql else "typed")
-    params = {k: v for k, v in (previous.params if previous else {}).items() if re.search(rf":{k}\b", sql)}
+    previous = state.get("sql_answer") if state.get("sql_answer_workspace") == workspace else None
     try:
-        state["sql_answer"] = service.run(workspace, sql, state.get("sql_connection"), source,
-                                          question=previous.question if previous else "", params=params or None)
+        state["sql_answer"] = database.run_editor(state.get("sql_editor", ""), state.get("sql_connection"),
+                                                 previous=previous)
         state["sql_answer_workspace"] = workspace
     except WorkbenchError as exc:
         _remember_error(exc)
@@ -83,7 +77,7 @@ def run_editor() -> None:
 def save_as_correct(question: str, sql: str) -> None:
     state.pop("sql_error", None)
     try:
-        service.save_as_correct(workspace, question, sql, connection=state.get("sql_connection"))
+        database.save_as_correct(question, sql, connection=state.get("sql_connection"))
         state["sql_notice"] = f"Saved as correct: {question!r} is now a trained question."
     except WorkbenchError as exc:
         _remember_error(exc)
@@ -92,7 +86,7 @@ def save_as_correct(question: str, sql: str) -> None:
 def record_feedback(history_id: str) -> None:
     choice = state.get(f"sql_feedback_{history_id}")
     try:
-        service.record_feedback(workspace, history_id, 0 if choice is None else (1 if choice == 1 else -1))
+        database.record_feedback(history_id, 0 if choice is None else (1 if choice == 1 else -1))
     except WorkbenchError as exc:
         _remember_error(exc)
 
@@ -138,7 +132,7 @@ def render_answer(answer) -> None:
 
 with ask_tab:
     if connection is not None:
-        llm_ready, llm_reason = service.llm_status()
+        llm_ready, llm_reason = database.llm_status()
         if not llm_ready:
             st.caption(f"Answers come from certified questions and your SQL. {llm_reason}")
         st.text_input("Question", key="sql_question", placeholder="e.g. How many orders came from Chennai this week?")
@@ -161,8 +155,8 @@ with ask_tab:
         if llm_ready and answer is not None and answer.result is not None:
             if st.button("Summarize and suggest follow-up questions", key="sql_llm_extras"):
                 try:
-                    state["sql_extras"] = (service.summarize(workspace, answer),
-                                           service.follow_up_questions(workspace, answer))
+                    state["sql_extras"] = (database.summarize(answer),
+                                           database.follow_up_questions(answer))
                 except WorkbenchError as exc:
                     show_error(exc)
             if state.get("sql_extras"):
@@ -177,7 +171,7 @@ with schema_tab:
     if connection is not None:
         refresh = st.button("Refresh schema", key="sql_schema_refresh")
         try:
-            schema = service.schema(workspace, connection, refresh=refresh)
+            schema = database.schema(connection, refresh=refresh)
         except WorkbenchError as exc:
             show_error(exc)
         else:
@@ -197,7 +191,7 @@ with training_tab:
     if connection is not None:
         if st.button("Train the schema (one DDL item per table)", key="sql_train_schema"):
             try:
-                st.success(f"Trained {len(service.train_schema(workspace, connection))} tables.")
+                st.success(f"Trained {len(database.train_schema(connection))} tables.")
             except WorkbenchError as exc:
                 show_error(exc)
         with st.form("sql_doc_form", clear_on_submit=True):
@@ -205,7 +199,7 @@ with training_tab:
                                 placeholder="e.g. A late delivery is delivered_date > promised_date.")
             if st.form_submit_button("Add note"):
                 try:
-                    service.add_documentation(workspace, note, connection=connection)
+                    database.add_documentation(note, connection=connection)
                     st.success("Note added.")
                 except WorkbenchError as exc:
                     show_error(exc)
@@ -218,11 +212,11 @@ with training_tab:
                                       help="A value of a column, a period bound to :start and :end, or a number.")
             if st.form_submit_button("Add question/SQL pair"):
                 try:
-                    service.add_question_sql(workspace, question, sql_text, parameters=parameters, connection=connection)
+                    database.add_question_sql(question, sql_text, parameters=parameters, connection=connection)
                     st.success("Question/SQL pair added.")
                 except WorkbenchError as exc:
                     show_error(exc)
-        items = service.training_items(workspace, connection)
+        items = database.training_items(connection)
         st.subheader(f"Training data ({len(items)})")
         labels = {"ddl": "Table", "documentation": "Note", "question_sql": "Question"}
         for item in items:
@@ -234,14 +228,14 @@ with training_tab:
                     st.caption(parameter.describe())
             if col_remove.button("Remove", key=f"sql_remove_{item.id}"):
                 try:
-                    service.remove_training_item(workspace, item.id, connection=connection)
+                    database.remove_training_item(item.id, connection=connection)
                 except WorkbenchError as exc:
                     show_error(exc)
                 else:
                     st.rerun()
 
 with history_tab:
-    entries = service.history(workspace)
+    entries = database.history()
     if not entries:
         st.info("No queries yet.")
     else:
@@ -260,12 +254,12 @@ with connections_tab:
         col_test, col_default, col_remove = st.columns(3)
         if col_test.button(f"Test {connection.name}", key="sql_conn_test"):
             try:
-                st.success(service.test_connection(workspace, connection))
+                st.success(database.test_connection(connection))
             except WorkbenchError as exc:
                 show_error(exc)
         if col_default.button("Make default", key="sql_conn_default", disabled=connection.is_default):
             try:
-                service.set_default_connection(workspace, connection)
+                database.set_default_connection(connection)
             except WorkbenchError as exc:
                 show_error(exc)
             else:
@@ -276,7 +270,7 @@ with connections_tab:
             st.warning(f"Remove **{connection.name}** with its training data? Query history stays.")
             if st.button("Yes, remove", type="primary", key="sql_conn_remove_yes"):
                 try:
-                    service.remove_connection(workspace, connection)
+                    database.remove_connection(connection)
                 except WorkbenchError as exc:
                     show_error(exc)
                 else:
@@ -293,7 +287,7 @@ with connections_tab:
         make_default = st.checkbox("Make it the default", key="sql_conn_make_default")
         if st.form_submit_button("Test and save"):
             try:
-                saved = service.add_connection(workspace, new_name, new_url, password=new_password or None,
+                saved = database.add_connection(new_name, new_url, password=new_password or None,
                                                make_default=make_default)
             except WorkbenchError as exc:
                 show_error(exc)

@@ -9,16 +9,15 @@ import streamlit as st
 from core.errors import WorkbenchError
 from core.records import Answer
 from core.text_safety import escape_markdown, safe_markdown
-from ui.state import current_workspace_name, get_workbench, show_error
+from ui.state import current_workspace, show_error
 
-workbench = get_workbench()
-workspace = current_workspace_name()
-assistant = workbench.assistant
+chat = current_workspace().chat
+workspace = chat.workspace
 CHAT_KEY = f"chat_id::{workspace}"  # each workspace keeps its own current conversation
 
 st.title("Chat")
 
-generation_on, reason = workbench.llm.available()
+generation_on, reason = chat.generation_status()
 if not generation_on:
     st.info(f"Evidence mode: {reason} Answers show the retrieved passages, graph facts and query results.", icon=":material/info:")
 
@@ -29,7 +28,7 @@ col_new, col_past = st.columns([1, 3])
 if col_new.button("New chat", icon=":material/add:"):
     st.session_state[CHAT_KEY] = f"st-{uuid.uuid4()}"
     st.rerun()
-past = [c for c in assistant.conversations.list(workspace, user_id="streamlit") if c.messages]
+past = [c for c in chat.conversations(user_id="streamlit") if c.messages]
 if past:
     labels = {c.id: f"{c.title[:60] or 'Untitled'} · {c.messages // 2} question(s) · {c.updated_at[:16].replace('T', ' ')}" for c in past}
     current = st.session_state[CHAT_KEY]
@@ -81,13 +80,13 @@ def render_feedback(message_id: str, current: int) -> None:
         wanted = 1 if value == 1 else -1
         if wanted != current:
             try:
-                assistant.conversations.set_feedback(workspace, message_id, wanted)
+                chat.set_feedback(message_id, wanted)
             except WorkbenchError as exc:
                 show_error(exc)
 
 
 try:
-    history = assistant.conversations.messages(workspace, conversation_id)
+    history = chat.messages(conversation_id)
 except WorkbenchError:
     history = []  # a conversation exists only once its first question is asked
 
@@ -106,7 +105,7 @@ if question:
         final: dict[str, Answer] = {}
 
         def text_pieces():
-            for item in assistant.ask_stream(workspace, question, conversation_id=conversation_id, user_id="streamlit"):
+            for item in chat.ask_stream(question, conversation_id=conversation_id, user_id="streamlit"):
                 if isinstance(item, Answer):
                     final["answer"] = item
                 else:

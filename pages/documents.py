@@ -38,7 +38,7 @@ with upload_tab:
         # The browser refuses a file over the workbench's own limit before sending it (Streamlit's
         # default would let 200 MB through); server.maxUploadSize in .streamlit/config.toml is the
         # server's ceiling. The pipeline still checks the size before reading a file.
-        max_file_mb = workspace.workbench.settings.ingest.max_file_mb
+        max_file_mb = workspace.ingest_settings.max_file_mb
         files = st.file_uploader("Files", accept_multiple_files=True, max_upload_size=max(1, math.ceil(max_file_mb)),
                                  help=f"Many files at once, up to {max_file_mb:g} MB each; one bad file never stops the others.")
         col_type, col_tags = st.columns(2)
@@ -97,8 +97,8 @@ with library_tab:
             else:
                 st.warning("The original file is missing from the data folder; upload it again to restore it.")
             with st.popover("Re-chunk"):
-                size = st.number_input("Chunk size (tokens)", 50, 1000, workspace.workbench.settings.ingest.chunk_tokens, step=10)
-                overlap = st.number_input("Overlap (tokens)", 0, 500, workspace.workbench.settings.ingest.chunk_overlap, step=5)
+                size = st.number_input("Chunk size (tokens)", 50, 1000, workspace.ingest_settings.chunk_tokens, step=10)
+                overlap = st.number_input("Overlap (tokens)", 0, 500, workspace.ingest_settings.chunk_overlap, step=5)
                 if st.button("Re-chunk this document"):
                     try:
                         result = workspace.reindex_document(document.id, chunk_tokens=int(size), chunk_overlap=int(overlap))

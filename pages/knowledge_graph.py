@@ -8,18 +8,14 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import NotFound, WorkbenchError
-from core.graph.indexer import extraction_types_path, graph_indexer_for
-from core.graph.llm_extraction import ExtractionTypes, ExtractionTypesStore
-from core.graph.rebuild import rebuild_graph
 from core.graph.render import render_subgraph_html, type_colour
-from core.records import Subgraph
 from core.text_safety import code_span, escape_markdown
 from ui.state import current_workspace, show_error
 
 HANDOFF_KEY = "graph_entity_key"  # the Chat page's "Open in graph" puts an entity key here
 
 workspace = current_workspace()
-workbench = workspace.workbench
+graph = workspace.graph
 st.title("Knowledge Graph")
 st.caption(f"Workspace **{workspace.name}** · entities and relations extracted from the documents, linked to database rows")
 
@@ -37,7 +33,7 @@ col_note.caption("Documents enter the graph as they are uploaded. Rebuild after 
 if col_rebuild.button("Rebuild graph", key="graph_rebuild", help="Re-extract every indexed document of this workspace."):
     bar = st.progress(0.0, text="Starting...")
     try:
-        result = rebuild_graph(workbench.metadata, graph_indexer_for(workbench), workspace.name, progress=rebuild_progress(bar))
+        result = graph.rebuild(progress=rebuild_progress(bar))
     except WorkbenchError as exc:
         show_error(exc)
     else:
@@ -51,7 +47,7 @@ if rebuilt and rebuilt["workspace"] == workspace.name:
         st.warning(f"{failure['document']}: {failure['error']}")
 
 try:
-    stats = workbench.graph.stats(workspace.name, top=10)
+    stats = graph.stats(top=10)
 except WorkbenchError as exc:
     show_error(exc)
     st.stop()
@@ -65,7 +61,7 @@ if stats.entities == 0:
 handoff, handed = st.session_state.pop(HANDOFF_KEY, None), None
 if handoff:
     try:
-        handed = workbench.graph.entity(workspace.name, handoff)
+        handed = graph.entity(handoff)
     except NotFound:
         st.warning("That entity is no longer in the graph (its documents may have been deleted).")
     else:
@@ -84,7 +80,7 @@ with explore_tab:
     try:
         if source == "Entity":
             query = st.text_input("Find an entity", key="graph_search", placeholder="Type part of a name, e.g. Priya or Chennai")
-            suggestions = (workbench.graph.find_entities(workspace.name, query, limit=25) if query.strip()
+            suggestions = (graph.find_entities(query, limit=25) if query.strip()
                            else [node for node, _ in stats.top_entities])
             if handed is not None and handed.key not in {n.key for n in suggestions}:
                 suggestions.insert(0, handed)
@@ -95,8 +91,7 @@ with explore_tab:
             else:
                 labels = {node.key: f"{node.name} · {node.type}" for node in suggestions}
                 center = st.selectbox("Entity", list(labels), format_func=labels.get, key="graph_pick")
-                subgraph = workbench.graph.neighbors(workspace.name, center, int(depth), limit_nodes=cap,
-                                                     types=types or None)
+                subgraph = graph.neighbors(center, int(depth), limit_nodes=cap, types=types or None)
         else:
             docs = workspace.documents()
             if not docs:
@@ -104,12 +99,7 @@ with explore_tab:
             else:
                 titles = {d.id: f"{d.title} ({d.filename})" for d in docs}
                 document_id = st.selectbox("Document", list(titles), format_func=titles.get, key="graph_document")
-                subgraph = workbench.graph.document_subgraph(workspace.name, document_id, limit_nodes=cap)
-                if types:
-                    kept = tuple(n for n in subgraph.nodes if n.type in types)
-                    keys = {n.key for n in kept}
-                    edges = tuple(e for e in subgraph.edges if e.source in keys and e.target in keys)
-                    subgraph = Subgraph(kept, edges, subgraph.truncated)
+                subgraph = graph.document_subgraph(document_id, limit_nodes=cap, types=types or None)
     except WorkbenchError as exc:
         show_error(exc)
 
@@ -137,7 +127,7 @@ with explore_tab:
                 default = keys.index(center) if center in names else 0
                 chosen = st.selectbox("Details for", keys, index=default, format_func=names.get, key="graph_detail")
                 try:
-                    details = workbench.graph_retriever.entity_details(workspace.name, chosen)
+                    details = graph.entity_details(chosen)
                 except WorkbenchError as exc:
                     show_error(exc)
                 else:
@@ -175,8 +165,7 @@ with stats_tab:
     st.dataframe([{"entity": node.name, "type": node.type, "relations": degree} for node, degree in stats.top_entities],
                  hide_index=True, width="stretch")
     with st.expander("LLM extraction types"):
-        types_store = ExtractionTypesStore(extraction_types_path(workbench.settings))
-        current = types_store.get(workspace.name)
+        current = graph.extraction_types()
         st.caption("Used when an LLM is configured: the types the model may give entities and relations in this "
                    "workspace. Without an LLM, spaCy finds people, organisations, places, products, dates and money.")
         with st.form("graph_types_form", border=False):
@@ -184,7 +173,7 @@ with stats_tab:
             relation_text = st.text_input("Relation types", ", ".join(current.relation_types), key="graph_relation_types")
             if st.form_submit_button("Save types"):
                 try:
-                    types_store.set(workspace.name, ExtractionTypes.parse(entity_text, relation_text))
+                    graph.set_extraction_types(entity_text, relation_text)
                 except WorkbenchError as exc:
                     show_error(exc)
                 else:

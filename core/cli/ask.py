@@ -19,8 +19,7 @@ def ask(
     """Ask the assistant; it answers from documents, graph and database with sources."""
     obj: CliContext = ctx.obj
     try:
-        workspace = obj.workspace()
-        answer = obj.workbench.assistant.ask(workspace.name, question, conversation_id=conversation or "", user_id="cli")
+        answer = obj.workspace().chat.ask(question, conversation_id=conversation or "", user_id="cli")
     except WorkbenchError as exc:
         fail(exc, obj.as_json, exit_code=2)
     payload = {

@@ -11,25 +11,6 @@ graph_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Explor
 app.add_typer(graph_app, name="graph")
 
 
-def resolve_entity(workbench, workspace: str, name: str):
-    """The entity a typed name means: the same normalised name, else the closest the graph knows."""
-    from core.graph.normalize import entity_key
-
-    key = entity_key(name)
-    if key:
-        try:
-            return workbench.graph.entity(workspace, key)
-        except NotFound:
-            pass  # not spelt as stored: look for the closest name below
-    found = workbench.graph_retriever.resolve_names(workspace, [name]) or workbench.graph_retriever.entities_in(workspace, name)
-    if not found:
-        found = workbench.graph.find_entities(workspace, name, limit=1)
-    if not found:
-        raise NotFound(f"No entity named like {name!r} in the graph of workspace {workspace!r}. "
-                       "Try `graph neighbors` with another spelling, or rebuild the graph with `graph rebuild`.")
-    return found[0]
-
-
 @graph_app.command("neighbors")
 def neighbors(
     ctx: typer.Context,
@@ -40,9 +21,13 @@ def neighbors(
     """An entity and its neighbourhood as {"nodes": [...], "edges": [...]}."""
     obj: CliContext = ctx.obj
     try:
-        workspace = obj.workspace().name
-        center = resolve_entity(obj.workbench, workspace, name)
-        subgraph = obj.workbench.graph.neighbors(workspace, center.key, depth, limit_nodes=limit)
+        graph = obj.workspace().graph
+        try:
+            center = graph.resolve(name)
+        except NotFound:
+            raise NotFound(f"No entity named like {name!r} in the graph of workspace {graph.workspace!r}. "
+                           "Try `graph neighbors` with another spelling, or rebuild the graph with `graph rebuild`.") from None
+        subgraph = graph.neighbors(center.key, depth, limit_nodes=limit)
     except WorkbenchError as exc:
         fail(exc, obj.as_json)
     payload = {
@@ -67,9 +52,6 @@ def neighbors(
 @graph_app.command("rebuild")
 def rebuild(ctx: typer.Context) -> None:
     """Rebuild the workspace's graph from its ingested documents; exit 1 if any document failed."""
-    from core.graph.indexer import graph_indexer_for
-    from core.graph.rebuild import rebuild_graph
-
     obj: CliContext = ctx.obj
 
     def report(event) -> None:
@@ -77,8 +59,7 @@ def rebuild(ctx: typer.Context) -> None:
             progress(f"[{event.done + 1}/{event.total}] {event.title}")
 
     try:
-        workspace = obj.workspace()
-        result = rebuild_graph(obj.workbench.metadata, graph_indexer_for(obj.workbench), workspace.name, progress=report)
+        result = obj.workspace().graph.rebuild(progress=report)
     except WorkbenchError as exc:
         fail(exc, obj.as_json)
     human = (f"Rebuilt the graph of {result.workspace}: {result.documents} documents, {result.chunks} chunks, "

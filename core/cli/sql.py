@@ -41,8 +41,9 @@ def _rows(rows) -> list[list[Any]]:
     return [list(row) for row in rows]
 
 
-def _workspace(obj: CliContext) -> str:
-    return obj.workspace().name
+def _sql(obj: CliContext):
+    """The SQL view of the chosen workspace."""
+    return obj.workspace().sql
 
 
 @sql_app.command("run")
@@ -54,11 +55,11 @@ def run_sql(
     """Run one read-only query: {"columns", "rows", "truncated"}."""
     obj: CliContext = ctx.obj
     try:
-        service = obj.workbench.sql
+        database = _sql(obj)
         if db and "://" in db:
-            result = service.run_url(db, sql)
+            result = database.run_url(db, sql)
         else:
-            result = service.run(_workspace(obj), sql, connection=db or None).result
+            result = database.run(sql, connection=db or None).result
     except WorkbenchError as exc:
         fail(exc, obj.as_json, exit_code=2)
     payload = {"columns": list(result.columns), "rows": _rows(result.rows), "truncated": result.truncated}
@@ -78,9 +79,8 @@ def ask(
     obj: CliContext = ctx.obj
     try:
         as_of = _as_of(today)
-        service = obj.workbench.sql
-        workspace = _workspace(obj)
-        answer = service.ask(workspace, question, connection=service.connection_for(workspace, db), today=as_of)
+        database = _sql(obj)
+        answer = database.ask(question, connection=database.connection_for(db), today=as_of)
     except WorkbenchError as exc:
         fail(exc, obj.as_json, exit_code=2)
     if answer.abstained:
@@ -119,14 +119,12 @@ def train(
             raise InvalidInput("Nothing to train: pass --schema, --doc TEXT, or --question Q --sql S.")
         if bool(question) != bool(sql):
             raise InvalidInput("--question and --sql go together: give both.")
-        service = obj.workbench.sql
-        workspace = _workspace(obj)
-        connection = service.connection_for(workspace, db)
-        trained = list(service.train_schema(workspace, connection)) if schema else []
-        trained += [service.add_documentation(workspace, note, connection=connection) for note in docs]
+        database = _sql(obj)
+        connection = database.connection_for(db)
+        trained = list(database.train_schema(connection)) if schema else []
+        trained += [database.add_documentation(note, connection=connection) for note in docs]
         if question:
-            trained.append(service.add_question_sql(workspace, question, sql, parameters="\n".join(params),
-                                                    connection=connection))
+            trained.append(database.add_question_sql(question, sql, parameters="\n".join(params), connection=connection))
     except WorkbenchError as exc:
         fail(exc, obj.as_json, exit_code=2)
     payload = {"connection": connection.name,
@@ -141,7 +139,7 @@ def connections(ctx: typer.Context) -> None:
     """List the workspace's saved connections (never their passwords)."""
     obj: CliContext = ctx.obj
     try:
-        saved = obj.workbench.sql.connections(_workspace(obj))
+        saved = _sql(obj).connections()
     except WorkbenchError as exc:
         fail(exc, obj.as_json, exit_code=2)
     payload = [{"id": c.id, "name": c.name, "url": c.url, "dialect": c.dialect, "default": c.is_default} for c in saved]
@@ -161,7 +159,7 @@ def add(
     obj: CliContext = ctx.obj
     password = typer.prompt("Password", hide_input=True) if ask_password else None
     try:
-        saved = obj.workbench.sql.add_connection(_workspace(obj), name, url, password=password, make_default=make_default)
+        saved = _sql(obj).add_connection(name, url, password=password, make_default=make_default)
     except WorkbenchError as exc:
         fail(exc, obj.as_json, exit_code=2)
     emit(obj, {"id": saved.id, "name": saved.name, "url": saved.url, "dialect": saved.dialect, "default": saved.is_default},
@@ -173,7 +171,7 @@ def remove(ctx: typer.Context, name: str = typer.Argument(..., help="The connect
     """Forget a connection, its password and its training data."""
     obj: CliContext = ctx.obj
     try:
-        removed = obj.workbench.sql.remove_connection(_workspace(obj), name)
+        removed = _sql(obj).remove_connection(name)
     except WorkbenchError as exc:
         fail(exc, obj.as_json, exit_code=2)
     emit(obj, {"removed": removed.name}, f"Removed {removed.name}.")

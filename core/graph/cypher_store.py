@@ -331,7 +331,8 @@ class CypherGraphStore:
                 break
         return Subgraph(tuple(selected.values()), tuple(self._edges_among(list(selected))), truncated)
 
-    def document_subgraph(self, workspace: str, document_id: str, limit_nodes: int = 100) -> Subgraph:
+    def document_subgraph(self, workspace: str, document_id: str, limit_nodes: int = 100, *,
+                          types: Iterable[str] | None = None) -> Subgraph:
         ws = shared.check_workspace(workspace)
         shared.check_limit("limit_nodes", limit_nodes)
         doc = shared.uid(ws, document_id)
@@ -339,10 +340,15 @@ class CypherGraphStore:
             "MATCH (c:Chunk)-[:PART_OF]->(d:Document {uid: $doc}) RETURN c.chunk_id AS chunk_id", {"doc": doc})}
         if not chunk_ids and not self._session.run("MATCH (d:Document {uid: $doc}) RETURN d.uid AS uid", {"doc": doc}):
             raise NotFound(f"Document {document_id!r} is not in the graph of workspace {ws!r}.")
+        # The type filter is in the query, as in neighbors: the cap counts only entities of the chosen types.
+        type_filter, type_params = "", {}
+        if types is not None:
+            type_filter, type_params = " WHERE e.type IN $types", {"types": list(types)}
         rows = self._session.run(
-            "MATCH (c:Chunk)-[:PART_OF]->(d:Document {uid: $doc}) MATCH (c)-[:MENTIONS]->(e:Entity) "
-            f"RETURN e.uid AS uid, {_fields('e')}, count(c) AS mentions ORDER BY mentions DESC, ekey LIMIT $max_rows",
-            {"doc": doc, "max_rows": limit_nodes + 1},
+            "MATCH (c:Chunk)-[:PART_OF]->(d:Document {uid: $doc}) MATCH (c)-[:MENTIONS]->(e:Entity)"
+            f"{type_filter} RETURN e.uid AS uid, {_fields('e')}, count(c) AS mentions "
+            "ORDER BY mentions DESC, ekey LIMIT $max_rows",
+            {"doc": doc, "max_rows": limit_nodes + 1, **type_params},
         )
         truncated = len(rows) > limit_nodes
         nodes = {row["uid"]: _node(row, mentions=int(row["mentions"])) for row in rows[:limit_nodes]}

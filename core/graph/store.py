@@ -172,8 +172,9 @@ class GraphStore(Protocol):
     def chunks_for_entities(self, workspace: str, keys: list[str], limit: int = 20) -> list[EntityChunk]:
         """Chunks that mention the entities, those mentioning most of them first."""
 
-    def document_subgraph(self, workspace: str, document_id: str, limit_nodes: int = 100) -> Subgraph:
-        """Entities a document mentions (most mentioned first) and the relations it supports."""
+    def document_subgraph(self, workspace: str, document_id: str, limit_nodes: int = 100, *,
+                          types: Iterable[str] | None = None) -> Subgraph:
+        """Entities a document mentions (only of ``types`` when given; most mentioned first) and the relations it supports."""
 
     def stats(self, workspace: str, top: int = 10) -> GraphStats:
         """Counts, entities by type and the entities with the most relations."""

@@ -226,6 +226,16 @@ def test_document_subgraph_shows_what_the_document_supports(store, ws):
         store.document_subgraph(ws, "missing", limit_nodes=10)
 
 
+def test_document_subgraph_type_filter_is_applied_before_the_cap(store, ws):
+    load_complaints(store, ws)
+    # Five entities of equal weight in d1; the cap of 2 counts only the chosen types, as neighbors does.
+    filtered = store.document_subgraph(ws, "d1", limit_nodes=2, types=["ORG", "DATE"])
+    assert keys(filtered) == {"acme", "march 3 2024"} and not filtered.truncated
+    (edge,) = filtered.edges
+    assert (edge.source, edge.target) == ("acme", "march 3 2024")
+    assert keys(store.document_subgraph(ws, "d1", limit_nodes=10, types=["MONEY"])) == set()
+
+
 def test_entities_link_to_database_rows(store, ws):
     load_complaints(store, ws)
     store.link_entity_to_row(ws, "tanjore brass lamp", "products", "name", "product_id", 7)

@@ -1,0 +1,226 @@
+"""The SQL, graph and chat parts of a workspace handle: ``ws.sql``, ``ws.graph``, ``ws.chat``.
+
+Each view binds the workspace name once (the handle has already validated it), so a page, the
+CLI or the Gradio endpoint never passes a workspace name again and cannot cross workspaces.
+They delegate to the workbench's shared services; they hold no state of their own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy.engine import URL
+
+    from core.chat.memory import ConversationStore, ConversationSummary, StoredMessage
+    from core.graph.indexer import GraphIndexer
+    from core.graph.llm_extraction import ExtractionTypes
+    from core.graph.rebuild import RebuildReport
+    from core.graph.retrieval import EntityDetails, GraphRetriever
+    from core.graph.store import GraphStats, GraphStore
+    from core.llm.base import LLM
+    from core.metadata import MetadataStore
+    from core.records import Answer, GraphNode, QueryResult, Subgraph
+    from core.sql.connections import SqlConnection
+    from core.sql.introspect import SchemaInfo
+    from core.sql.service import ConnectionRef, SqlAnswer, SqlService
+    from core.sql.training import HistoryEntry, TrainingItem
+
+
+class SqlView:
+    """Database questions in one workspace: connections, schema, training, asking, running, history."""
+
+    def __init__(self, service: "SqlService", workspace: str):
+        self._service = service
+        self.workspace = workspace
+
+    @property
+    def allow_privileged(self) -> bool:
+        """Whether privileged connections are allowed (the page warns when they are)."""
+        return self._service.settings.allow_privileged
+
+    # connections
+    def connections(self) -> list["SqlConnection"]:
+        return self._service.connections(self.workspace)
+
+    def connection(self, connection: "ConnectionRef" = None) -> "SqlConnection":
+        return self._service.connection(self.workspace, connection)
+
+    def connection_for(self, db: str | None) -> "SqlConnection":
+        """A saved connection named by ``db``, or one saved on the fly from a URL."""
+        return self._service.connection_for(self.workspace, db)
+
+    def add_connection(self, name: str, url: "str | URL", *, password: str | None = None,
+                       make_default: bool = False) -> "SqlConnection":
+        return self._service.add_connection(self.workspace, name, url, password=password, make_default=make_default)
+
+    def test_connection(self, connection: "ConnectionRef" = None) -> str:
+        return self._service.test_connection(self.workspace, connection)
+
+    def remove_connection(self, connection: "ConnectionRef") -> "SqlConnection":
+        return self._service.remove_connection(self.workspace, connection)
+
+    def set_default_connection(self, connection: "ConnectionRef") -> "SqlConnection":
+        return self._service.set_default_connection(self.workspace, connection)
+
+    # schema and training
+    def schema(self, connection: "ConnectionRef" = None, *, refresh: bool = False) -> "SchemaInfo":
+        return self._service.schema(self.workspace, connection, refresh=refresh)
+
+    def train_schema(self, connection: "ConnectionRef" = None) -> list["TrainingItem"]:
+        return self._service.train_schema(self.workspace, connection)
+
+    def add_documentation(self, text: str, *, connection: "ConnectionRef" = None) -> "TrainingItem":
+        return self._service.add_documentation(self.workspace, text, connection=connection)
+
+    def add_question_sql(self, question: str, sql: str, *, parameters: "str | Sequence[Any] | None" = None,
+                         connection: "ConnectionRef" = None) -> "TrainingItem":
+        return self._service.add_question_sql(self.workspace, question, sql, parameters=parameters, connection=connection)
+
+    def save_as_correct(self, question: str, sql: str, *, connection: "ConnectionRef" = None,
+                        parameters: "str | Sequence[Any] | None" = None) -> "TrainingItem":
+        return self._service.save_as_correct(self.workspace, question, sql, connection=connection, parameters=parameters)
+
+    def training_items(self, connection: "ConnectionRef" = None, *, kind: str | None = None) -> list["TrainingItem"]:
+        return self._service.training_items(self.workspace, connection, kind=kind)
+
+    def remove_training_item(self, item_id: str, *, connection: "ConnectionRef" = None) -> None:
+        self._service.remove_training_item(self.workspace, item_id, connection=connection)
+
+    def answerable_questions(self, connection: "ConnectionRef" = None) -> list[str]:
+        return self._service.answerable_questions(self.workspace, connection)
+
+    # asking and running
+    def ask(self, question: str, *, connection: "ConnectionRef" = None, today: dt.date | None = None) -> "SqlAnswer":
+        return self._service.ask(self.workspace, question, connection=connection, today=today)
+
+    def run(self, sql: str, connection: "ConnectionRef" = None, source: str = "typed", *, question: str = "",
+            params: Mapping[str, Any] | None = None) -> "SqlAnswer":
+        return self._service.run(self.workspace, sql, connection, source, question=question, params=params)
+
+    def run_editor(self, sql: str, connection: "ConnectionRef" = None, *,
+                   previous: "SqlAnswer | None" = None) -> "SqlAnswer":
+        """Run the editor's SQL, recorded as edited or typed relative to the answer it came from."""
+        return self._service.run_editor(self.workspace, sql, connection, previous=previous)
+
+    def run_url(self, url: "str | URL", sql: str, params: Mapping[str, Any] | None = None) -> "QueryResult":
+        """Run SQL on a database that is not saved (the CLI's ``--db URL``); not recorded in history."""
+        return self._service.run_url(url, sql, params)
+
+    def llm_status(self) -> tuple[bool, str]:
+        return self._service.llm_status()
+
+    def summarize(self, answer: "SqlAnswer") -> str:
+        return self._service.summarize(self.workspace, answer)
+
+    def follow_up_questions(self, answer: "SqlAnswer", *, count: int = 3) -> list[str]:
+        return self._service.follow_up_questions(self.workspace, answer, count=count)
+
+    # history
+    def history(self, *, limit: int = 50) -> list["HistoryEntry"]:
+        return self._service.history(self.workspace, limit=limit)
+
+    def record_feedback(self, history_id: str, value: int) -> None:
+        self._service.record_feedback(self.workspace, history_id, value)
+
+
+class GraphView:
+    """The knowledge graph of one workspace: explore, look up, rebuild, and the LLM extraction types."""
+
+    def __init__(self, *, store: "GraphStore", retriever: "GraphRetriever", indexer: Callable[[], "GraphIndexer"],
+                 metadata: "MetadataStore", types_path: Path, workspace: str):
+        self._store, self._retriever, self._indexer = store, retriever, indexer
+        self._metadata, self._types_path = metadata, types_path
+        self.workspace = workspace
+
+    def stats(self, *, top: int = 10) -> "GraphStats":
+        return self._store.stats(self.workspace, top=top)
+
+    def entity(self, key: str) -> "GraphNode":
+        return self._store.entity(self.workspace, key)
+
+    def find_entities(self, text: str, *, limit: int = 10) -> list["GraphNode"]:
+        return self._store.find_entities(self.workspace, text, limit=limit)
+
+    def resolve(self, name: str) -> "GraphNode":
+        """The entity a typed name means: the same normalised name, else the closest the graph knows."""
+        from core.errors import NotFound
+        from core.graph.normalize import entity_key
+
+        key = entity_key(name)
+        if key:
+            try:
+                return self._store.entity(self.workspace, key)
+            except NotFound:
+                pass  # not spelt as stored: look for the closest name below
+        found = (self._retriever.resolve_names(self.workspace, [name])
+                 or self._retriever.entities_in(self.workspace, name)
+                 or self._store.find_entities(self.workspace, name, limit=1))
+        if not found:
+            raise NotFound(f"No entity named like {name!r} in the graph of workspace {self.workspace!r}. "
+                           "Try another spelling, or rebuild the graph.")
+        return found[0]
+
+    def neighbors(self, entity_key: str, depth: int = 1, *, limit_nodes: int = 100,
+                  types: Iterable[str] | None = None) -> "Subgraph":
+        return self._store.neighbors(self.workspace, entity_key, depth, limit_nodes=limit_nodes, types=types)
+
+    def document_subgraph(self, document_id: str, *, limit_nodes: int = 100,
+                          types: Iterable[str] | None = None) -> "Subgraph":
+        return self._store.document_subgraph(self.workspace, document_id, limit_nodes=limit_nodes, types=types)
+
+    def entity_details(self, key: str) -> "EntityDetails":
+        return self._retriever.entity_details(self.workspace, key)
+
+    def rebuild(self, *, progress: Callable[[Any], None] | None = None) -> "RebuildReport":
+        """Re-extract every indexed document of the workspace into the graph."""
+        from core.graph.rebuild import rebuild_graph
+
+        return rebuild_graph(self._metadata, self._indexer(), self.workspace, progress=progress)
+
+    def extraction_types(self) -> "ExtractionTypes":
+        return self._types_store().get(self.workspace)
+
+    def set_extraction_types(self, entity_types: str, relation_types: str) -> None:
+        """Save the types the LLM may give entities and relations (comma-separated text, checked)."""
+        from core.graph.llm_extraction import ExtractionTypes
+
+        self._types_store().set(self.workspace, ExtractionTypes.parse(entity_types, relation_types))
+
+    def _types_store(self):
+        from core.graph.llm_extraction import ExtractionTypesStore
+
+        return ExtractionTypesStore(self._types_path)
+
+
+class ChatView:
+    """The assistant in one workspace, and that workspace's conversations."""
+
+    def __init__(self, *, assistant: Callable[[], Any], conversations: "ConversationStore",
+                 llm: Callable[[], "LLM"], workspace: str):
+        self._assistant = assistant  # built on the first question, not to list chats
+        self._conversations = conversations
+        self._llm = llm
+        self.workspace = workspace
+
+    def generation_status(self) -> tuple[bool, str]:
+        """Whether answers are written by an LLM (else evidence mode), and why not."""
+        return self._llm().available()
+
+    def ask(self, question: str, *, conversation_id: str = "", user_id: str = "") -> "Answer":
+        return self._assistant().ask(self.workspace, question, conversation_id=conversation_id, user_id=user_id)
+
+    def ask_stream(self, question: str, *, conversation_id: str = "", user_id: str = "") -> Iterator["str | Answer"]:
+        """Pieces of answer text, then the final Answer (stored in the conversation when one is given)."""
+        return self._assistant().ask_stream(self.workspace, question, conversation_id=conversation_id, user_id=user_id)
+
+    def conversations(self, *, user_id: str | None = None) -> list["ConversationSummary"]:
+        return self._conversations.list(self.workspace, user_id=user_id)
+
+    def messages(self, conversation_id: str) -> list["StoredMessage"]:
+        return self._conversations.messages(self.workspace, conversation_id)
+
+    def set_feedback(self, message_id: str, value: int) -> None:
+        self._conversations.set_feedback(self.workspace, message_id, value)
