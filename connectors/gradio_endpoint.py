@@ -27,10 +27,11 @@ from starlette.middleware import Middleware
 
 from connectors.channels.guards import SenderRateLimiter
 from connectors.http_guard import RequestGuard, Route
+from connectors.settings import EndpointSettings
 from core.errors import ConfigError, WorkbenchError
 from core.records import Answer
 from core.text_safety import escape_markdown, safe_markdown
-from core.settings import EndpointSettings, Settings
+from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -170,10 +171,12 @@ def build_app(workbench, endpoint: EndpointSettings) -> gr.ChatInterface:
     )
 
 
-def launch(settings: Settings, workbench=None, *, prevent_thread_lock: bool = False,
+def launch(settings: Settings, workbench=None, *, endpoint: EndpointSettings, prevent_thread_lock: bool = False,
            max_body_bytes: int = MAX_REQUEST_BYTES):
-    """Check the exposure rules, build the app and start it. Returns the Blocks (for tests)."""
-    endpoint = settings.endpoint
+    """Check the exposure rules, build the app and start it. Returns the Blocks (for tests).
+
+    ``settings`` build the workbench when none is given; ``endpoint`` says where and for whom to serve.
+    """
     check_exposure(endpoint)
     if workbench is None:
         from core.workbench import build_workbench
@@ -194,12 +197,13 @@ def launch(settings: Settings, workbench=None, *, prevent_thread_lock: bool = Fa
 def main() -> int:
     try:
         settings = Settings.from_env()
-        check_exposure(settings.endpoint)
+        endpoint = EndpointSettings.from_env()
+        check_exposure(endpoint)
     except WorkbenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"Serving the assistant on http://{settings.endpoint.host}:{settings.endpoint.port} (API: /chat)")
-    launch(settings)
+    print(f"Serving the assistant on http://{endpoint.host}:{endpoint.port} (API: /chat)")
+    launch(settings, endpoint=endpoint)
     return 0
 
 

@@ -1,6 +1,6 @@
 """The webhook service: channel traffic in, the assistant's answers out.
 
-Start it with ``python -m connectors.webhooks`` (uvicorn on 127.0.0.1:8088 unless set below).
+Start it with ``python -m connectors.webhooks`` (uvicorn on 127.0.0.1:8088 unless the settings below say otherwise).
 Routes (each checks the caller, normalises, maps the sender to a conversation, asks the assistant
 and formats the answer for the channel):
 
@@ -30,38 +30,13 @@ Exposure: the service refuses to start on a non-loopback address unless AW_WEBHO
 names the TLS-terminating reverse proxy in front of it; it then trusts that proxy's
 ``X-Forwarded-Proto``/``X-Forwarded-For`` and refuses plain-HTTP calls with 403.
 
-Environment variables (secrets are never logged or shown in reprs):
-
-- AW_WEBHOOK_HOST, AW_WEBHOOK_PORT: where the service listens (127.0.0.1, 8088).
-- AW_ENDPOINT_URL: the assistant's Gradio endpoint (http://127.0.0.1:7860/).
-- AW_ENDPOINT_API_NAME: its chat API name (/chat).
-- AW_ENDPOINT_TOKEN: sent as ``Authorization: Bearer`` to the endpoint (secret).
-- AW_ENDPOINT_USER, AW_ENDPOINT_PASSWORD: Gradio login for the endpoint (password secret).
-- AW_ENDPOINT_TIMEOUT: seconds to wait for an answer (120).
-- AW_WHATSAPP_VERIFY_TOKEN: the verify token typed into Meta's webhook settings (secret).
-- AW_WHATSAPP_APP_SECRET: the Meta app secret that signs webhook calls (secret).
-- AW_WHATSAPP_TOKEN: the Cloud API access token used to send replies (secret).
-- AW_WHATSAPP_PHONE_NUMBER_ID: the number to reply from when a call does not say (optional).
-- AW_WHATSAPP_API_VERSION: Graph API version (v22.0).
-- AW_TELEGRAM_BOT_TOKEN: the bot token from BotFather (secret).
-- AW_TELEGRAM_SECRET_TOKEN: the ``secret_token`` given to ``setWebhook`` (secret).
-- AW_EMAIL_WEBHOOK_TOKEN: bearer token of the inbound-mail hook (secret).
-- AW_SMTP_HOST, AW_SMTP_PORT, AW_SMTP_USER, AW_SMTP_PASSWORD (secret), AW_SMTP_FROM,
-  AW_SMTP_SECURITY (starttls | ssl | none): how email replies are sent.
-- AW_VOICE_WEBHOOK_TOKEN: bearer token of the voice hook (secret).
-- AW_WEB_WEBHOOK_TOKEN: bearer token of the web hook; empty switches the web channel off (secret).
-- AW_CONVERSATION_KEY: key that hashes senders into conversation ids; set it, and keep it (secret).
-- AW_WEBHOOK_RATE_LIMIT: messages a sender may send per minute (20).
-- AW_WEBHOOK_MAX_MESSAGE_CHARS: longest message answered (4000).
-- AW_WEBHOOK_MAX_BODY_MB: largest request body accepted (10).
-- AW_VOICE_MAX_CHARS: longest spoken answer (900).
-- AW_WEBHOOK_MAX_AGE_SECONDS: how far a WhatsApp/Telegram message's timestamp may be from now (300).
-- AW_WEBHOOK_DELIVERY_TTL_SECONDS: how long delivery ids are remembered (86400; at least the max age).
-- AW_WEBHOOK_TRUSTED_PROXIES: addresses of the TLS-terminating proxy, comma separated (uvicorn's
-  ``forwarded_allow_ips``); required to listen on anything but loopback.
-- AW_DATA_DIR: folder of the default metadata store (data), as for the workbench.
-- AW_METADATA_URL: SQLAlchemy URL of the metadata store; empty: ``workbench.db`` in AW_DATA_DIR (secret).
-- AW_REDIS_URL: when set (``redis://host:6379/0``), delivery ids are kept in Redis instead (secret).
+Settings (secrets are never logged or shown in reprs): ``WebhookConfig`` in ``connectors/settings.py``,
+one row each in its ``CONNECTOR_SETTINGS_TABLE`` (the table in docs/configuration.md): ``AW_WEBHOOK_*`` for
+the service, ``AW_CLIENT_ENDPOINT_*`` for calling the assistant's Gradio endpoint, ``AW_WHATSAPP_*``,
+``AW_TELEGRAM_*``, ``AW_EMAIL_WEBHOOK_TOKEN``, ``AW_SMTP_*``, ``AW_VOICE_*``, ``AW_WEB_WEBHOOK_TOKEN`` and
+``AW_CONVERSATION_KEY`` for the channels, ``AW_REDIS_URL``, ``AW_DATA_DIR`` and ``AW_METADATA_URL`` for the
+delivery log, and ``AW_ENDPOINT_MAX_CHARS``, the endpoint's message-length limit, which the bridges apply
+before calling it.
 """
 
 from __future__ import annotations
@@ -69,11 +44,9 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import os
 import re
 import sys
 import time
-from dataclasses import dataclass, field, fields
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -109,6 +82,7 @@ from connectors.channels.verify import (
     verify_whatsapp_signature,
     verify_whatsapp_subscription,
 )
+from connectors.settings import WebhookConfig
 from core.errors import BackendUnavailable, ConfigError, InvalidInput, RateLimited, WorkbenchError
 from core.metadata import MetadataStore
 
@@ -118,91 +92,6 @@ WELCOME_TEXT = ("Hello! Ask me a question about your documents, the knowledge gr
                 "and I will answer with my sources.")
 SORRY_TEXT = "Sorry, something went wrong while answering. Please try again in a few minutes."
 SILENCE_TEXT = "Sorry, I did not catch that. Please say your question again."
-
-
-# --- Configuration --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WebhookConfig:
-    """The webhook service's settings; ``from_env`` reads the AW_* variables in the module docstring."""
-
-    host: str = "127.0.0.1"
-    port: int = 8088
-    endpoint_url: str = "http://127.0.0.1:7860/"
-    endpoint_api_name: str = "/chat"
-    endpoint_token: str = field(default="", repr=False)
-    endpoint_user: str = ""
-    endpoint_password: str = field(default="", repr=False)
-    endpoint_timeout: float = 120.0
-    whatsapp_verify_token: str = field(default="", repr=False)
-    whatsapp_app_secret: str = field(default="", repr=False)
-    whatsapp_token: str = field(default="", repr=False)
-    whatsapp_phone_number_id: str = ""
-    whatsapp_api_version: str = "v22.0"
-    telegram_bot_token: str = field(default="", repr=False)
-    telegram_secret_token: str = field(default="", repr=False)
-    email_webhook_token: str = field(default="", repr=False)
-    smtp_host: str = ""
-    smtp_port: int = 587
-    smtp_user: str = ""
-    smtp_password: str = field(default="", repr=False)
-    smtp_from: str = ""
-    smtp_security: str = "starttls"
-    voice_webhook_token: str = field(default="", repr=False)
-    web_webhook_token: str = field(default="", repr=False)
-    conversation_key: str = field(default="", repr=False)
-    rate_limit: int = 20
-    max_message_chars: int = 4000
-    max_body_mb: float = 10.0
-    voice_max_chars: int = 900
-    max_age_seconds: float = 300.0
-    delivery_ttl_seconds: float = 86400.0
-    trusted_proxies: str = ""
-    data_dir: str = "data"
-    metadata_url: str = field(default="", repr=False)
-    redis_url: str = field(default="", repr=False)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "WebhookConfig":
-        """Every setting from ``AW_<FIELD NAME>`` variables (``AW_WEBHOOK_*`` for the service's own)."""
-        source = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for spec in fields(cls):
-            raw = source.get(env_name(spec.name))
-            if raw is None or (not raw.strip() and not isinstance(spec.default, str)):
-                continue  # unset, or blank for a number: keep the default
-            try:
-                values[spec.name] = type(spec.default)(raw.strip())
-            except ValueError:
-                raise ConfigError(f"{env_name(spec.name)} must be a {type(spec.default).__name__}, got {raw!r}.") from None
-        return cls(**values)
-
-    def __post_init__(self) -> None:
-        for name in ("port", "smtp_port", "rate_limit", "max_message_chars", "voice_max_chars"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"{env_name(name)} must be a positive number.")
-        if self.max_body_mb <= 0 or self.endpoint_timeout <= 0:
-            raise ConfigError("AW_WEBHOOK_MAX_BODY_MB and AW_ENDPOINT_TIMEOUT must be positive.")
-        if self.max_age_seconds <= 0:
-            raise ConfigError("AW_WEBHOOK_MAX_AGE_SECONDS must be a positive number of seconds.")
-        if self.delivery_ttl_seconds < self.max_age_seconds:
-            # A shorter memory would forget a delivery while a replay of it is still fresh enough.
-            raise ConfigError("AW_WEBHOOK_DELIVERY_TTL_SECONDS must be at least AW_WEBHOOK_MAX_AGE_SECONDS.")
-        if self.smtp_security not in ("starttls", "ssl", "none"):
-            raise ConfigError(f"AW_SMTP_SECURITY must be starttls, ssl or none; got {self.smtp_security!r}.")
-        if self.telegram_secret_token and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", self.telegram_secret_token):
-            raise ConfigError("AW_TELEGRAM_SECRET_TOKEN may only hold 1-256 letters, digits, _ and - (Telegram's rule).")
-
-
-_SERVICE_FIELDS = {"host", "port", "rate_limit", "max_message_chars", "max_body_mb", "max_age_seconds",
-                   "delivery_ttl_seconds", "trusted_proxies"}
-
-
-def env_name(field_name: str) -> str:
-    """The environment variable that sets a ``WebhookConfig`` field."""
-    prefix = "AW_WEBHOOK_" if field_name in _SERVICE_FIELDS else "AW_"
-    return prefix + field_name.upper()
 
 
 def is_loopback(host: str) -> bool:
@@ -514,13 +403,14 @@ def main(environ: Mapping[str, str] | None = None) -> int:
     """Run the service with uvicorn, configured from the environment; 2 when the settings are refused."""
     import uvicorn
 
+    # Logging first: reading the settings may warn about deprecated names.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         config = WebhookConfig.from_env(environ)
         check_exposure(config)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not config.conversation_key:
         logger.warning("AW_CONVERSATION_KEY is not set: conversation ids are unkeyed hashes of sender ids.")
     if not config.web_webhook_token:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from core.errors import ConfigError
 
@@ -73,6 +73,23 @@ def _choice(*allowed: str) -> Callable[[str], str]:
     return parse
 
 
+def parse_table(table: Iterable[SettingSpec], source: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """Every spec's value parsed from ``source`` (its default when unset), as ``{section: {name: value}}``.
+
+    The one loader of every settings table: ``Settings.from_env`` reads ``SETTINGS_TABLE`` with it,
+    and the layers above core read the tables they declare with it, so all settings follow one rule.
+    """
+    values: dict[str, dict[str, Any]] = {}
+    for spec in table:
+        raw = source.get(spec.env, spec.default)
+        try:
+            value = spec.parse(raw)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"Setting {spec.env} is invalid: {exc}") from None
+        values.setdefault(spec.section, {})[spec.name] = value
+    return values
+
+
 # Empty defaults mean "derived" (for example a path under the data dir) or "not set".
 SETTINGS_TABLE: tuple[SettingSpec, ...] = (
     SettingSpec("AW_DATA_DIR", "core", "data_dir", "data", "Folder for every embedded store (metadata, Chroma, graph, keyword index, demo data)."),
@@ -110,15 +127,6 @@ SETTINGS_TABLE: tuple[SettingSpec, ...] = (
     SettingSpec("AW_PARSE_MEMORY_MB", "ingest", "parse_memory_mb", "2048", "Most memory reading one file may use, in MB.", _positive_int),
     SettingSpec("AW_ARCHIVE_MAX_MB", "ingest", "archive_max_mb", "100", "Largest uncompressed size of any part of an office file (DOCX and other zip-based formats), in MB.", _positive_float),
     SettingSpec("AW_ARCHIVE_MAX_RATIO", "ingest", "archive_max_ratio", "100", "Largest compression ratio of any part of an office file; higher looks like a zip bomb and is refused.", _positive_float),
-    SettingSpec("AW_ENDPOINT_HOST", "endpoint", "host", "127.0.0.1", "Address the Gradio endpoint binds to. Anything but loopback requires authentication."),
-    SettingSpec("AW_ENDPOINT_PORT", "endpoint", "port", "7860", "Port of the Gradio endpoint.", _positive_int),
-    SettingSpec("AW_ENDPOINT_SHARE", "endpoint", "share", "false", "Ask Gradio for a public share link (requires authentication; links are public and expire).", _bool),
-    SettingSpec("AW_ENDPOINT_USERS", "endpoint", "users", "", "Web chat logins as `user:password` pairs separated by commas (never shown or logged).", secret=True),
-    SettingSpec("AW_ENDPOINT_TOKENS", "endpoint", "tokens", "", "API tokens for bridges, comma separated; callers send `Authorization: Bearer TOKEN` (never shown or logged).", secret=True),
-    SettingSpec("AW_ENDPOINT_WORKSPACES", "endpoint", "workspaces", "", "Workspaces API callers may pick per request (comma separated); others always get the default workspace."),
-    SettingSpec("AW_ENDPOINT_RATE_LIMIT", "endpoint", "rate_limit_per_minute", "20", "Most messages one conversation may send per minute.", _positive_int),
-    SettingSpec("AW_ENDPOINT_MAX_CHARS", "endpoint", "max_message_chars", "2000", "Longest message the endpoint accepts.", _positive_int),
-    SettingSpec("AW_ENDPOINT_CONCURRENCY", "endpoint", "concurrency", "4", "Questions answered at the same time; the rest wait in Gradio's queue.", _positive_int),
 )
 
 
@@ -243,38 +251,6 @@ class IngestSettings:
 
 
 @dataclass(frozen=True)
-class EndpointSettings:
-    host: str
-    port: int
-    share: bool
-    users: tuple[tuple[str, str], ...] = field(repr=False)
-    tokens: tuple[str, ...] = field(repr=False)
-    workspaces: tuple[str, ...] = ()
-    rate_limit_per_minute: int = 20
-    max_message_chars: int = 2000
-    concurrency: int = 4
-
-    @property
-    def has_auth(self) -> bool:
-        return bool(self.users or self.tokens)
-
-    @property
-    def is_loopback(self) -> bool:
-        return self.host in {"127.0.0.1", "localhost", "::1"} or self.host.startswith("127.")
-
-
-def _users(raw: str) -> tuple[tuple[str, str], ...]:
-    pairs = []
-    for item in filter(None, (p.strip() for p in raw.split(","))):
-        user, sep, password = item.partition(":")
-        if not sep or not user or not password:
-            # The value is a secret: name the setting, never echo it.
-            raise ConfigError("AW_ENDPOINT_USERS must be user:password pairs separated by commas.")
-        pairs.append((user, password))
-    return tuple(pairs)
-
-
-@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     metadata_url: str
@@ -285,7 +261,6 @@ class Settings:
     llm: LLMSettings
     sql: SQLSettings
     ingest: IngestSettings
-    endpoint: EndpointSettings
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: str) -> "Settings":
@@ -299,15 +274,7 @@ class Settings:
         # Choices saved from the Settings page fill in what the environment leaves unset.
         for key, value in read_saved_settings(data_dir).items():
             source.setdefault(key, value)
-        values: dict[str, dict[str, Any]] = {}
-        for spec in SETTINGS_TABLE:
-            raw = source.get(spec.env, spec.default)
-            try:
-                value = spec.parse(raw)
-            except (ValueError, TypeError) as exc:
-                raise ConfigError(f"Setting {spec.env} is invalid: {exc}") from None
-            values.setdefault(spec.section, {})[spec.name] = value
-        return cls._assemble(values)
+        return cls._assemble(parse_table(SETTINGS_TABLE, source))
 
     @classmethod
     def _assemble(cls, v: dict[str, dict[str, Any]]) -> "Settings":
@@ -350,14 +317,6 @@ class Settings:
                 metadata_url=metadata_url,
             ),
             ingest=IngestSettings(**ingest),
-            endpoint=EndpointSettings(
-                host=v["endpoint"]["host"].strip(), port=v["endpoint"]["port"], share=v["endpoint"]["share"],
-                users=_users(v["endpoint"]["users"]),
-                tokens=tuple(t.strip() for t in v["endpoint"]["tokens"].split(",") if t.strip()),
-                workspaces=tuple(w.strip() for w in v["endpoint"]["workspaces"].split(",") if w.strip()),
-                rate_limit_per_minute=v["endpoint"]["rate_limit_per_minute"],
-                max_message_chars=v["endpoint"]["max_message_chars"], concurrency=v["endpoint"]["concurrency"],
-            ),
         )
 
     @property

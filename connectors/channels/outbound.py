@@ -95,7 +95,7 @@ def reply_from_endpoint(result: Any) -> Reply:
     else:
         raise BackendUnavailable(
             f"The assistant endpoint returned a {type(result).__name__}, not an answer: check that "
-            "AW_ENDPOINT_API_NAME names the chat endpoint.")
+            "AW_CLIENT_ENDPOINT_API_NAME names the chat endpoint.")
     if not isinstance(text, str) or not text.strip():
         raise BackendUnavailable("The assistant endpoint returned an empty answer.")
     return Reply(text=text, sources=sources, notice=notice)
@@ -137,7 +137,7 @@ class GradioAssistantClient:
                 except Exception as exc:
                     raise BackendUnavailable(
                         f"Cannot reach the assistant endpoint at {_without_credentials(self._url)} "
-                        f"({type(exc).__name__}): check AW_ENDPOINT_URL and that the endpoint is running.") from None
+                        f"({type(exc).__name__}): check AW_CLIENT_ENDPOINT_URL and that the endpoint is running.") from None
             return self._client
 
     def ask(self, message: str, conversation_id: str) -> Reply:
@@ -152,7 +152,7 @@ class GradioAssistantClient:
             raise WorkbenchError(str(exc.message) or "The assistant could not answer.") from None
         except ValueError as exc:
             raise BackendUnavailable(
-                f"The assistant endpoint rejected the call: {str(exc).rstrip('.')}. Check AW_ENDPOINT_API_NAME.") from None
+                f"The assistant endpoint rejected the call: {str(exc).rstrip('.')}. Check AW_CLIENT_ENDPOINT_API_NAME.") from None
         except Exception as exc:
             raise BackendUnavailable(
                 f"The assistant endpoint failed ({type(exc).__name__}); try again shortly.") from None

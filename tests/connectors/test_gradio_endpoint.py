@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from connectors.settings import EndpointSettings
 from core.errors import ConfigError
 from core.ingest.pipeline import Upload
 from core.settings import Settings
@@ -22,8 +23,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def endpoint_settings(tmp_path, **env) -> Settings:
-    return Settings.from_env(clean_env(), AW_DATA_DIR=str(tmp_path / "data"), AW_ENDPOINT_PORT=str(free_port()), **env)
+def endpoint_settings(tmp_path, **env) -> tuple[Settings, EndpointSettings]:
+    """The workbench's settings and the endpoint's, from one environment (as a deployment has)."""
+    environ = clean_env() | {"AW_DATA_DIR": str(tmp_path / "data"), "AW_ENDPOINT_PORT": str(free_port())} | env
+    return Settings.from_env(environ), EndpointSettings.from_env(environ)
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +34,12 @@ def running(tmp_path_factory, embedder):
     from connectors.gradio_endpoint import launch
 
     tmp = tmp_path_factory.mktemp("endpoint")
-    settings = endpoint_settings(tmp, AW_ENDPOINT_TOKENS="bridge-token-123", AW_ENDPOINT_RATE_LIMIT="100",
+    settings, endpoint = endpoint_settings(tmp, AW_ENDPOINT_TOKENS="bridge-token-123", AW_ENDPOINT_RATE_LIMIT="100",
                                  AW_ENDPOINT_CONCURRENCY="4")
     workbench = build_workbench(settings, embedder=embedder)
     workbench.workspace().ingest([Upload("returns.md", RETURNS)])
-    app = launch(settings, workbench, prevent_thread_lock=True)
-    yield f"http://127.0.0.1:{settings.endpoint.port}/", workbench
+    app = launch(settings, workbench, endpoint=endpoint, prevent_thread_lock=True)
+    yield f"http://127.0.0.1:{endpoint.port}/", workbench
     app.close()
     workbench.close()
 
@@ -67,11 +70,11 @@ def test_requests_without_a_valid_token_are_refused(running):
 def test_web_logins_are_required_when_users_are_configured(tmp_path, embedder):
     from connectors.gradio_endpoint import launch
 
-    settings = endpoint_settings(tmp_path, AW_ENDPOINT_USERS="analyst:pw-1")
+    settings, endpoint = endpoint_settings(tmp_path, AW_ENDPOINT_USERS="analyst:pw-1")
     workbench = build_workbench(settings, embedder=embedder)
     workbench.workspace().ingest([Upload("returns.md", RETURNS)])
-    app = launch(settings, workbench, prevent_thread_lock=True)
-    url = f"http://127.0.0.1:{settings.endpoint.port}/"
+    app = launch(settings, workbench, endpoint=endpoint, prevent_thread_lock=True)
+    url = f"http://127.0.0.1:{endpoint.port}/"
     try:
         with pytest.raises(Exception):
             client(url).predict("refund", "conv-x", "", api_name="/chat")
@@ -124,17 +127,18 @@ def test_overlong_messages_get_a_clear_reply(running):
 def test_refuses_to_start_exposed_without_auth(tmp_path, env):
     from connectors.gradio_endpoint import launch
 
+    settings, endpoint = endpoint_settings(tmp_path, **env)
     with pytest.raises(ConfigError, match="Refusing"):
-        launch(endpoint_settings(tmp_path, **env), workbench=object(), prevent_thread_lock=True)
+        launch(settings, workbench=object(), endpoint=endpoint, prevent_thread_lock=True)
 
 
 def test_rate_limit_per_conversation(tmp_path, embedder):
     from connectors.gradio_endpoint import ChatEndpoint
 
-    settings = endpoint_settings(tmp_path, AW_ENDPOINT_RATE_LIMIT="2")
+    settings, endpoint = endpoint_settings(tmp_path, AW_ENDPOINT_RATE_LIMIT="2")
     workbench = build_workbench(settings, embedder=embedder)
     workbench.workspace().ingest([Upload("returns.md", RETURNS)])
-    handler = ChatEndpoint(workbench, settings.endpoint)
+    handler = ChatEndpoint(workbench, endpoint)
     for _ in range(2):
         assert list(handler.respond("refund", [], "same-sender"))
     import gradio as gr
@@ -255,11 +259,11 @@ def test_a_body_within_the_cap_still_reaches_the_chat(tmp_path, embedder):
 
     from connectors.gradio_endpoint import launch
 
-    settings = endpoint_settings(tmp_path, AW_ENDPOINT_TOKENS="t-1")
+    settings, endpoint = endpoint_settings(tmp_path, AW_ENDPOINT_TOKENS="t-1")
     workbench = build_workbench(settings, embedder=embedder)
     workbench.workspace().ingest([Upload("returns.md", RETURNS)])
-    app = launch(settings, workbench, prevent_thread_lock=True, max_body_bytes=2000)
-    url = f"http://127.0.0.1:{settings.endpoint.port}/"
+    app = launch(settings, workbench, endpoint=endpoint, prevent_thread_lock=True, max_body_bytes=2000)
+    url = f"http://127.0.0.1:{endpoint.port}/"
     try:
         assert "refunded in full" in client(url, token="t-1").predict("refund for damaged items", "c", "", api_name="/chat")
         big = httpx.post(url + "gradio_api/call/chat", json={"data": ["x" * 3000, "c", ""]}, timeout=10)

@@ -23,7 +23,8 @@ from connectors.channels.format import format_whatsapp
 from connectors.channels.message import Reply, conversation_id
 from connectors.channels.outbound import GradioAssistantClient, OutboundClients, reply_from_endpoint
 from connectors.channels.verify import sign_whatsapp_body
-from connectors.webhooks import RedactVerifyToken, WebhookConfig, create_app, env_name
+from connectors.settings import WebhookConfig
+from connectors.webhooks import RedactVerifyToken, create_app
 from core.errors import BackendUnavailable, ConfigError, WorkbenchError
 from core.records import Source
 from tests.conftest import ROOT
@@ -381,10 +382,12 @@ def test_rate_limit_on_push_channels_warns_once_then_stays_quiet():
 
 def test_config_from_env_and_secrets_stay_out_of_repr():
     env = {"AW_WEBHOOK_PORT": "9001", "AW_WEBHOOK_RATE_LIMIT": "5", "AW_TELEGRAM_BOT_TOKEN": "123:abc",
-           "AW_ENDPOINT_TOKEN": "endpoint-secret", "AW_WEBHOOK_MAX_BODY_MB": "", "AW_ENDPOINT_URL": "http://gpu:7860/"}
+           "AW_CLIENT_ENDPOINT_TOKEN": "endpoint-secret", "AW_WEBHOOK_MAX_BODY_MB": "",
+           "AW_CLIENT_ENDPOINT_URL": "http://gpu:7860/"}
     config = WebhookConfig.from_env(env)
     assert (config.port, config.rate_limit, config.max_body_mb) == (9001, 5, 10.0)
     assert config.telegram_bot_token == "123:abc" and config.endpoint_url == "http://gpu:7860/"
+    assert config.endpoint_token == "endpoint-secret"
     assert config.host == "127.0.0.1"
     assert "123:abc" not in repr(config) and "endpoint-secret" not in repr(config)
     with pytest.raises(ConfigError, match="AW_WEBHOOK_PORT"):
@@ -395,11 +398,6 @@ def test_config_from_env_and_secrets_stay_out_of_repr():
         WebhookConfig(telegram_secret_token="has spaces")
 
 
-def test_every_setting_is_documented_in_the_module_docstring():
-    for field_name in WebhookConfig.__dataclass_fields__:
-        assert env_name(field_name) in webhooks.__doc__, env_name(field_name)
-
-
 def test_reply_from_endpoint_reads_the_documented_shapes():
     assert reply_from_endpoint("Plain **markdown**") == Reply("Plain **markdown**")
     reply = reply_from_endpoint(({"answer": "A [1]", "sources": [{"index": 1, "title": "t", "url": "https://u"}],
@@ -408,7 +406,7 @@ def test_reply_from_endpoint_reads_the_documented_shapes():
     assert reply.sources[0].title == "t" and reply.sources[0].reference["url"] == "https://u"
     with pytest.raises(BackendUnavailable, match="empty answer"):
         reply_from_endpoint({"text": "  "})
-    with pytest.raises(BackendUnavailable, match="AW_ENDPOINT_API_NAME"):
+    with pytest.raises(BackendUnavailable, match="AW_CLIENT_ENDPOINT_API_NAME"):
         reply_from_endpoint(42)
 
 
@@ -432,7 +430,7 @@ def test_gradio_assistant_client_talks_to_a_real_gradio_endpoint(monkeypatch):
         assert reply.sources[0].title == "memo.pdf"
         with pytest.raises(WorkbenchError, match="No documents in this workspace yet."):
             client.ask("fail", "web-123")
-        with pytest.raises(BackendUnavailable, match="AW_ENDPOINT_API_NAME"):
+        with pytest.raises(BackendUnavailable, match="AW_CLIENT_ENDPOINT_API_NAME"):
             GradioAssistantClient(url, api_name="/missing").ask("x", "y")
         assert "endpoint-token" not in repr(client)
     finally:
@@ -443,7 +441,7 @@ def test_unreachable_endpoint_is_backend_unavailable():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # bound but not listening: connections are refused
-        with pytest.raises(BackendUnavailable, match="AW_ENDPOINT_URL"):
+        with pytest.raises(BackendUnavailable, match="AW_CLIENT_ENDPOINT_URL"):
             GradioAssistantClient(f"http://127.0.0.1:{port}/").ask("x", "y")
 
 
