@@ -43,14 +43,11 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=40)
     args = parser.parse_args()
     from core.demo import generate_demo
-    from core.graph.indexer import build_graph_indexer
     from core.graph.retrieval import GraphRetriever
     from core.retrieval import Retriever
 
     workbench = fresh_workbench()
     demo = generate_demo(workbench.settings.data_dir / "demo", today=dt.date(2026, 11, 18))
-    indexer = workbench.service("graph_indexer", lambda: build_graph_indexer(workbench))
-    workbench.document_indexers = lambda: [indexer]
     print(f"machine: {machine()}")
     print("indexing the demo documents with the graph (not timed)...")
     started = time.perf_counter()
