@@ -133,11 +133,13 @@ def test_chat_answer_and_sources_from_a_hostile_document_fetch_nothing_remote(wa
 
 def test_gradio_chat_answer_from_a_hostile_document_fetches_nothing_remote(watched_page, hostile_data, embedder):
     from connectors.gradio_endpoint import launch
+    from connectors.settings import EndpointSettings
 
     port = free_port()
-    settings = Settings.from_env(hostile_data | {"AW_ENDPOINT_PORT": str(port)})
+    environ = hostile_data | {"AW_ENDPOINT_PORT": str(port)}
+    settings = Settings.from_env(environ)
     workbench = build_workbench(settings, embedder=embedder)
-    app = launch(settings, workbench, prevent_thread_lock=True)
+    app = launch(settings, workbench, endpoint=EndpointSettings.from_env(environ), prevent_thread_lock=True)
     page, requests = watched_page
     try:
         page.goto(f"http://127.0.0.1:{port}/")
