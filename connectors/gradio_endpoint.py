@@ -122,7 +122,8 @@ class ChatEndpoint:
             raise gr.Error(f"Too many messages: at most {self.endpoint.rate_limit_per_minute} per minute. Please wait a moment.")
         text = ""
         try:
-            for item in self.workbench.assistant.ask_stream(name, message, conversation_id=conversation, user_id=caller):
+            chat = self.workbench.workspace(name).chat
+            for item in chat.ask_stream(message, conversation_id=conversation, user_id=caller):
                 if isinstance(item, Answer):
                     yield format_reply(item)
                 else:
