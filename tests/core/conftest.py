@@ -1,4 +1,5 @@
-"""Fixtures for the document path: demo documents and a real `chroma run` server."""
+"""Fixtures shared by more than one core test package: the demo documents, a graph-indexed demo
+workbench, and a real `chroma run` server."""
 
 from __future__ import annotations
 
@@ -7,13 +8,12 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
 
-DEMO_TODAY = date(2026, 11, 18)
+from tests.support.graph_demo import DEMO_TODAY, generate_demo_into, graph_workbench
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +28,17 @@ def demo_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def demo_docs(demo_dir) -> list[Path]:
     return sorted((demo_dir / "docs").iterdir())
+
+
+@pytest.fixture
+def small_workbench(tmp_path, embedder):
+    """A fresh graph-indexed workbench with the demo database and documents generated but nothing ingested."""
+    data_dir = tmp_path / "data"
+    summary = generate_demo_into(data_dir)
+    workbench = graph_workbench(data_dir, embedder)
+    workbench.demo_summary = summary
+    yield workbench
+    workbench.close()
 
 
 def free_port() -> int:

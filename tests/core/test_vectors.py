@@ -24,7 +24,7 @@ def test_ingest_search_delete_through_a_chroma_server(tmp_path, embedder, chroma
 
 
 def test_unreachable_chroma_server_gives_a_clear_error(tmp_path, embedder):
-    from tests.core.docs.conftest import free_port
+    from tests.core.conftest import free_port
     import pytest
     from core.errors import BackendUnavailable
 

@@ -1,17 +1,16 @@
-"""Fixtures for the graph application layer: the demo company ingested once into a graph-indexed workbench.
+"""Helpers for tests of the graph application layer: the demo company in a graph-indexed workbench.
 
 Everything is real: the demo SQLite database and documents, LadybugDB, spaCy and the embedding
-model (the session's ``embedder``). The full demo is ingested once per session (read-only
-tests share it); tests that change the graph build a small workbench of their own.
+model (the session's ``embedder``). The CLI, demo, graph and page tests all build on these, so
+they live here rather than in one directory's conftest; the fixtures built on them are in
+tests/core/conftest.py (``small_workbench``), tests/core/demo/conftest.py (``demo_workbench``,
+``demo_db``) and tests/core/graph/conftest.py (``graph_extractor``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from pathlib import Path
-
-import pytest
 
 from tests.conftest import clean_env
 
@@ -40,45 +39,6 @@ def generate_demo_into(data_dir: Path):
     from core.demo import generate_demo
 
     return generate_demo(data_dir / "demo", today=DEMO_TODAY)
-
-
-@pytest.fixture(scope="session")
-def graph_extractor():
-    """One spaCy pipeline for the whole session."""
-    from core.graph.extraction import EntityExtractor
-
-    return EntityExtractor()
-
-
-@pytest.fixture(scope="session")
-def demo_workbench(tmp_path_factory, embedder):
-    """The full demo (45 documents) ingested into the default workspace, graph linked to the demo database."""
-    data_dir = tmp_path_factory.mktemp("graph-demo") / "data"
-    summary = generate_demo_into(data_dir)
-    workbench = graph_workbench(data_dir, embedder)
-    results = workbench.workspace().ingest_paths(sorted(summary.docs_dir.iterdir()))
-    assert [r.file for r in results if r.status != "ingested"] == []
-    workbench.demo_summary = summary
-    yield workbench
-    workbench.close()
-
-
-@pytest.fixture(scope="session")
-def demo_db(demo_workbench):
-    connection = sqlite3.connect(f"file:{demo_workbench.demo_summary.db_path}?mode=ro", uri=True)
-    yield connection
-    connection.close()
-
-
-@pytest.fixture
-def small_workbench(tmp_path, embedder):
-    """A fresh graph-indexed workbench with the demo database and documents generated but nothing ingested."""
-    data_dir = tmp_path / "data"
-    summary = generate_demo_into(data_dir)
-    workbench = graph_workbench(data_dir, embedder)
-    workbench.demo_summary = summary
-    yield workbench
-    workbench.close()
 
 
 def demo_doc(workbench, prefix: str) -> Path:

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
-from tests.core.graph_app.conftest import demo_doc, generate_demo_into, graph_workbench
+from tests.support.graph_demo import demo_doc, generate_demo_into, graph_workbench
 
 PAGE = "pages/knowledge_graph.py"
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from tests.conftest import ROOT, clean_env
-from tests.core.graph_app.conftest import demo_doc
+from tests.support.graph_demo import demo_doc
 
 # The lead registers core.cli.graph in core/cli/__init__.py; importing it here first works either way.
 ENTRY = "import core.cli.graph; from core.cli import app; app(prog_name='python -m core.cli')"

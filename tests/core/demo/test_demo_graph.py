@@ -10,7 +10,7 @@ import datetime as dt
 from core.graph import normalize as norm
 from core.graph.normalize import entity_key
 from core.graph.retrieval import GraphRetriever
-from tests.core.graph_app.conftest import DEMO_TODAY
+from tests.support.graph_demo import DEMO_TODAY
 
 
 def retriever(workbench) -> GraphRetriever:

@@ -77,3 +77,9 @@ def extractor():
     from core.graph.extraction import EntityExtractor
 
     return EntityExtractor()
+
+
+@pytest.fixture(scope="session")
+def graph_extractor(extractor):
+    """The same session EntityExtractor under the name the application-layer graph tests use, so spaCy loads once."""
+    return extractor

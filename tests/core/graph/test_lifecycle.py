@@ -8,7 +8,7 @@ from core.errors import WorkbenchError
 from core.graph.indexer import graph_indexer_for
 from core.graph.normalize import entity_key
 from core.graph.rebuild import rebuild_graph
-from tests.core.graph_app.conftest import demo_doc
+from tests.support.graph_demo import demo_doc
 
 COMPLAINTS = ("complaint-email-0001", "complaint-email-0002", "call-transcript-0007")
 

@@ -18,7 +18,7 @@ from core.graph.linking import (
     link_entities,
     links_for,
 )
-from tests.core.graph_app.conftest import generate_demo_into, make_settings
+from tests.support.graph_demo import generate_demo_into, make_settings
 
 
 @pytest.mark.parametrize(

@@ -155,7 +155,7 @@ def test_the_indexer_writes_llm_relations_and_database_links(small_workbench):
     indexer = GraphIndexer(wb.graph, wb.entity_extractor, values=workspace_value_source(wb),
                            llm_extractor=LLMEntityExtractor(llm, wb.entity_extractor, types=TYPES, max_chars=100_000))
     wb.document_indexers = lambda: [indexer]
-    from tests.core.graph_app.conftest import demo_doc
+    from tests.support.graph_demo import demo_doc
 
     (result,) = wb.workspace().ingest_paths([demo_doc(wb, "complaint-email-0001")])
     assert result.status == "ingested" and len(llm.calls) == 1

@@ -26,7 +26,7 @@ from core.ingest.pipeline import CHUNK_PURPOSE, Upload
 from core.metadata import documents
 from core.retrieval import SearchFilters
 from tests.conftest import ROOT, clean_env
-from tests.core.docs.test_pipeline import POLICY, store_state
+from tests.core.ingest.test_pipeline import POLICY, store_state
 
 QUERY = "A delivery is late when it arrives after the promised date."
 KILL_AFTER = 128  # vectors of the archive in Chroma before the kill: far more than any top k

@@ -9,7 +9,7 @@ import tomllib
 from core.ingest.pipeline import Upload
 from core.settings import Settings
 from tests.conftest import ROOT, clean_env
-from tests.core.docs.test_pipeline import POLICY
+from tests.core.ingest.test_pipeline import POLICY
 
 MB = 1024 * 1024
 
