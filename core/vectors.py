@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, Sequence
 
 from core.errors import BackendUnavailable, ConfigError
+from core.health import BackendHealth, embedded_dir_health, http_ok
 from core.settings import ChromaSettings
 
 
@@ -40,6 +41,9 @@ def collection_name(workspace: str, purpose: str) -> str:
 
 
 class ChromaVectorStore:
+    description = "Chroma: embedded under the data dir, or a Chroma server when AW_CHROMA_HOST is set"
+    settings_section = "chroma"
+
     def __init__(self, settings: ChromaSettings):
         self.settings = settings
         self._client = None
@@ -49,6 +53,18 @@ class ChromaVectorStore:
     @classmethod
     def from_settings(cls, settings: ChromaSettings) -> "ChromaVectorStore":
         return cls(settings)
+
+    @classmethod
+    def check_health(cls, settings: ChromaSettings) -> BackendHealth:
+        """Embedded: the package and a writable folder. Server: its heartbeat answers within two seconds."""
+        if not settings.is_server:
+            return embedded_dir_health("vectors", "chroma", settings.path, "chromadb")
+        scheme = "https" if settings.ssl else "http"
+        url = f"{scheme}://{settings.host}:{settings.port}"
+        ok, detail = http_ok(f"{url}/api/v2/heartbeat")
+        step = "" if ok else (f"Start the server (`chroma run --path DIR --port {settings.port}`) "
+                              "or unset AW_CHROMA_HOST for embedded Chroma.")
+        return BackendHealth("vectors", "chroma", "server", ok, f"{url}: {detail}", step)
 
     @property
     def mode(self) -> str:

@@ -15,6 +15,7 @@ from typing import Any, Callable, TypeVar
 
 from core.errors import BackendUnavailable
 from core.graph.cypher_store import CypherGraphStore, Run
+from core.health import BackendHealth, embedded_dir_health
 from core.settings import GraphSettings
 
 T = TypeVar("T")
@@ -169,6 +170,9 @@ class LadybugSession:
 class LadybugGraphStore(CypherGraphStore):
     """GraphStore on an embedded LadybugDB database kept in the folder ``path``."""
 
+    description = "LadybugDB, embedded under the data dir"
+    settings_section = "graph"
+
     def __init__(self, path: Path | str, *, buffer_pool_mb: int = 256) -> None:
         self.path = Path(path)
         super().__init__(LadybugSession(self.path, buffer_pool_mb=buffer_pool_mb))
@@ -177,3 +181,8 @@ class LadybugGraphStore(CypherGraphStore):
     def from_settings(cls, settings: GraphSettings) -> "LadybugGraphStore":
         """Open (or create) the graph under ``settings.path`` (``<data dir>/graph`` by default)."""
         return cls(settings.path)
+
+    @classmethod
+    def check_health(cls, settings: GraphSettings) -> BackendHealth:
+        """Ready when the package is installed and the data dir is writable; the database is not opened."""
+        return embedded_dir_health("graph", "ladybug", settings.path.parent, "ladybug", shown=settings.path)

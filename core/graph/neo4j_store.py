@@ -13,6 +13,7 @@ from typing import Any, Callable, TypeVar
 
 from core.errors import BackendUnavailable, ConfigError
 from core.graph.cypher_store import CypherGraphStore, Run
+from core.health import PROBE_TIMEOUT, BackendHealth, first_line
 from core.settings import GraphSettings
 
 T = TypeVar("T")
@@ -104,6 +105,9 @@ class Neo4jSession:
 class Neo4jGraphStore(CypherGraphStore):
     """GraphStore on a Neo4j server; every node is scoped by workspace like the embedded store."""
 
+    description = "a Neo4j server or cluster (AW_NEO4J_URI)"
+    settings_section = "graph"
+
     def __init__(self, uri: str, user: str, password: str, database: str = "neo4j") -> None:
         super().__init__(Neo4jSession(uri, user, password, database))
 
@@ -111,3 +115,25 @@ class Neo4jGraphStore(CypherGraphStore):
     def from_settings(cls, settings: GraphSettings) -> "Neo4jGraphStore":
         """Connect with AW_NEO4J_URI / _USER / _PASSWORD / _DATABASE; BackendUnavailable if unreachable."""
         return cls(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password, settings.neo4j_database)
+
+    @classmethod
+    def check_health(cls, settings: GraphSettings) -> BackendHealth:
+        """Ready when the server accepts the credentials within two seconds; no schema is created."""
+        shown = safe_uri(settings.neo4j_uri)
+        try:
+            import neo4j
+
+            driver = neo4j.GraphDatabase.driver(
+                settings.neo4j_uri, auth=(settings.neo4j_user, settings.neo4j_password), connection_timeout=PROBE_TIMEOUT
+            )
+            try:
+                driver.verify_connectivity()
+            finally:
+                driver.close()
+        except Exception as exc:  # any driver error means "not reachable"; the reason is shown
+            detail = first_line(exc)
+            if settings.neo4j_password:
+                detail = detail.replace(settings.neo4j_password, "***")
+            return BackendHealth("graph", "neo4j", "server", False, f"{shown}: {safe_uri(detail)}",
+                                 "Check AW_NEO4J_URI/USER/PASSWORD, or set AW_GRAPH_BACKEND=ladybug.")
+        return BackendHealth("graph", "neo4j", "server", True, shown)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from core.errors import LLMUnavailable
+from core.health import BackendHealth
 from core.llm.base import Message
 from core.settings import LLMSettings
 
@@ -18,10 +19,25 @@ class NoLLM:
     """Stands in for an LLM so callers can ask ``available()`` and fall back to evidence mode."""
 
     name = "none"
+    description = "answers show the retrieved evidence"
+    settings_section = "llm"
+    generates = False
 
     def __init__(self, settings: LLMSettings | None = None) -> None:
         # Accepts the settings section like every provider; there is nothing in it to use.
         self.settings = settings
+
+    @classmethod
+    def from_settings(cls, settings: LLMSettings) -> "NoLLM":
+        return cls(settings)
+
+    @classmethod
+    def check_health(cls, settings: LLMSettings) -> BackendHealth:
+        """Always ready: evidence mode needs no server."""
+        return BackendHealth(
+            "llm", "none", "off", True, "Generation is off: answers show the retrieved evidence.",
+            "To generate answers, set AW_OLLAMA_HOST (and AW_OLLAMA_MODEL) to an Ollama server.",
+        )
 
     def complete(
         self,

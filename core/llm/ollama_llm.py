@@ -11,6 +11,7 @@ import httpx
 import ollama
 
 from core.errors import ConfigError, InvalidInput, LLMUnavailable
+from core.health import PROBE_TIMEOUT, BackendHealth, first_line
 from core.llm.base import Message
 from core.settings import LLMSettings
 
@@ -22,6 +23,10 @@ PROBE_TIMEOUT_SECONDS = 10.0
 
 class OllamaLLM:
     """An LLM served by Ollama. Each backend gets only its settings section: ``LLMSettings``."""
+
+    description = "answers are written by a model on an Ollama server"
+    settings_section = "llm"
+    generates = True
 
     def __init__(self, settings: LLMSettings) -> None:
         if not settings.ollama_host.strip():
@@ -35,6 +40,16 @@ class OllamaLLM:
         self._client = ollama.Client(host=settings.ollama_host, timeout=settings.timeout_seconds)
         self._probe_timeout = min(settings.timeout_seconds, PROBE_TIMEOUT_SECONDS)
         self._probe = ollama.Client(host=settings.ollama_host, timeout=self._probe_timeout)
+
+    @classmethod
+    def from_settings(cls, settings: LLMSettings) -> "OllamaLLM":
+        """Check AW_OLLAMA_HOST and AW_OLLAMA_MODEL; the server is contacted on first use."""
+        return cls(settings)
+
+    @classmethod
+    def check_health(cls, settings: LLMSettings) -> BackendHealth:
+        """Whether the server answers within two seconds and has the model (nothing is loaded)."""
+        return ollama_health("llm", settings.ollama_host, settings.model)
 
     def complete(
         self,
@@ -126,6 +141,26 @@ class OllamaLLM:
     def _unavailable(self, exc: Exception, timeout: float | None = None) -> LLMUnavailable:
         timeout = self._settings.timeout_seconds if timeout is None else timeout
         return translate_ollama_error(exc, host=self.host, model=self.model, timeout=timeout)
+
+
+def ollama_health(backend: str, host_url: str, model: str) -> BackendHealth:
+    """Health of ``model`` on the Ollama server at ``host_url``: /api/tags within ``PROBE_TIMEOUT``.
+
+    Shared by the LLM and the embedder on Ollama; the URL is shown without any credentials it carries.
+    """
+    url = host_url.rstrip("/")
+    host = display_host(url)
+    try:
+        response = httpx.get(f"{url}/api/tags", timeout=PROBE_TIMEOUT)
+        response.raise_for_status()
+        names = [entry.get("name", "") for entry in response.json().get("models", [])]
+    except Exception as exc:  # any transport or protocol error means "not reachable"; the reason is shown
+        return BackendHealth(backend, "ollama", "server", False, f"{host}: {first_line(exc)}",
+                             "Start Ollama (`ollama serve`) or fix AW_OLLAMA_HOST.")
+    if not any(same_model(model, name) for name in names):
+        return BackendHealth(backend, "ollama", "server", False, f"{host}: model {model} is not pulled",
+                             f"Run `ollama pull {model}` on the Ollama server.")
+    return BackendHealth(backend, "ollama", "server", True, f"{host}: {model}")
 
 
 def translate_ollama_error(exc: Exception, *, host: str, model: str, timeout: float) -> LLMUnavailable:

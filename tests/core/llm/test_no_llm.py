@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -9,17 +10,16 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConfigError, LLMUnavailable
-from core.llm import LLM, Message, build_llm
+from core.llm import LLM, Message
 from core.llm.no_llm import NoLLM
-from core.settings import LLMSettings, Settings
+from core.registry import build_chosen
+from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_no_llm_is_the_default_when_no_host_is_set():
-    settings = Settings.from_env({}).llm
-
-    provider = build_llm(settings)
+    provider = build_chosen("llm", Settings.from_env({}))
 
     assert isinstance(provider, NoLLM)
     assert isinstance(provider, LLM)
@@ -46,22 +46,26 @@ def test_no_llm_has_no_models():
 
 
 def test_an_explicit_none_provider_wins_over_a_host():
-    settings = Settings.from_env({}, AW_LLM_PROVIDER="none", AW_OLLAMA_HOST="http://127.0.0.1:11434").llm
-    assert isinstance(build_llm(settings), NoLLM)
+    settings = Settings.from_env({}, AW_LLM_PROVIDER="none", AW_OLLAMA_HOST="http://127.0.0.1:11434")
+    assert isinstance(build_chosen("llm", settings), NoLLM)
 
 
 def test_an_unknown_provider_is_a_config_error():
-    settings = LLMSettings("openai", "", "gpt", 0.1, 8192, "5m", 120.0)
+    settings = Settings.from_env({})
+    settings = dataclasses.replace(settings, llm=dataclasses.replace(settings.llm, provider="openai"))
     with pytest.raises(ConfigError, match="Unknown llm backend 'openai'; choose one of: none, ollama"):
-        build_llm(settings)
+        build_chosen("llm", settings)
 
 
 def test_evidence_mode_does_not_import_the_ollama_client():
     code = (
         "import sys\n"
-        "from core.llm import build_llm\n"
+        "from core.health import check_backend\n"
+        "from core.registry import build_chosen\n"
         "from core.settings import Settings\n"
-        "build_llm(Settings.from_env({}).llm).available()\n"
+        "settings = Settings.from_env({})\n"
+        "build_chosen('llm', settings).available()\n"
+        "assert check_backend('llm', settings).mode == 'off'\n"
         "assert 'ollama' not in sys.modules, 'ollama was imported'\n"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)

@@ -7,12 +7,14 @@ import socket
 import time
 
 import httpx
+import numpy as np
 import pytest
 
 from core.errors import ConfigError, InvalidInput, LLMUnavailable, WorkbenchError
-from core.llm import LLM, Message, build_llm, parse_json_reply
+from core.llm import LLM, Message, parse_json_reply
 from core.llm.ollama_embedder import OllamaEmbedder
 from core.llm.ollama_llm import OllamaLLM, display_host, keep_alive_value, same_model
+from core.registry import build_chosen
 from core.settings import LLMSettings, Settings
 from tests.support.fake_ollama import FakeOllama
 
@@ -157,7 +159,7 @@ def test_a_missing_model_is_unavailable_and_names_ollama_pull(server, make_llm):
 
 def test_a_server_that_is_down_names_the_host_and_how_to_start_it(request):
     url = closed_port_url()
-    provider = build_llm(llm_settings(url))  # building never contacts the server
+    provider = build_chosen("llm", Settings.from_env({}, AW_OLLAMA_HOST=url))  # building never contacts the server
     request.addfinalizer(provider.close)
 
     ok, reason = provider.available()
@@ -217,8 +219,8 @@ def test_an_empty_conversation_is_refused_before_any_request(server, llm):
     assert server.chat_requests == []
 
 
-def test_build_llm_picks_ollama_and_rejects_an_empty_host():
-    provider = build_llm(llm_settings("http://127.0.0.1:11434"))
+def test_the_registry_builds_ollama_and_an_empty_host_is_refused():
+    provider = build_chosen("llm", Settings.from_env({}, AW_OLLAMA_HOST="http://127.0.0.1:11434"))
     assert isinstance(provider, OllamaLLM)
     provider.close()
     empty = LLMSettings("ollama", "", "llama3.1", 0.1, 8192, "5m", 120.0)
@@ -300,8 +302,9 @@ def test_embedder_returns_one_deterministic_vector_per_text_in_batches(server, r
 
     vectors = embedder.embed(texts)
 
-    assert len(vectors) == 5 and embedder.dimension == 8
-    assert vectors[0] == vectors[3] and vectors[0] != vectors[1]
+    assert vectors.shape == (5, 8) and vectors.dtype == np.float32 and embedder.dimension == 8
+    assert np.array_equal(vectors[0], vectors[3]) and not np.array_equal(vectors[0], vectors[1])
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0)  # unit vectors, as the Embedder protocol promises
     batches = [body["input"] for body in server.requests_to("/api/embed")]
     assert batches == [["alpha", "beta"], ["gamma", "alpha"], ["delta"]]
 
@@ -332,3 +335,47 @@ def test_the_strict_fake_refuses_a_scripted_reply_that_breaks_the_schema(server,
 
     with pytest.raises(LLMUnavailable, match="does not match the requested schema"):
         llm.complete(QUESTION, json_schema=ANSWER_SCHEMA)
+
+
+def test_the_ollama_embedder_is_chosen_by_setting_and_is_a_full_embedder(server, request):
+    settings = Settings.from_env({}, AW_EMBEDDING_PROVIDER="ollama", AW_OLLAMA_HOST=server.url, AW_LLM_PROVIDER="none")
+    embedder = build_chosen("embedder", settings)
+    request.addfinalizer(embedder.close)
+
+    assert isinstance(embedder, OllamaEmbedder)
+    assert embedder.model == "nomic-embed-text" and embedder.model_id == "ollama/nomic-embed-text"
+    query = embedder.embed_query("alpha")
+    assert query.shape == (8,) and np.array_equal(query, embedder.embed(["alpha"])[0])
+    assert embedder.embed([]).shape == (0, 8)
+    # Chunking counts tokens with the packaged WordPiece tokenizer: no server round trip.
+    before = len(server.requests_to("/api/embed"))
+    assert embedder.count_tokens("Leeds has three stores.") == 5
+    assert embedder.count_tokens_many(["Leeds has three stores.", "one"]) == [5, 1]
+    assert len(server.requests_to("/api/embed")) == before
+
+
+def test_the_ollama_embedder_needs_a_host():
+    settings = Settings.from_env({}, AW_EMBEDDING_PROVIDER="ollama")
+    with pytest.raises(ConfigError, match="AW_OLLAMA_HOST"):
+        build_chosen("embedder", settings)
+
+
+def test_the_workbench_ingests_and_searches_with_the_ollama_embedder(server, tmp_path):
+    from core.ingest.pipeline import Upload
+    from core.workbench import build_workbench
+    from tests.conftest import clean_env
+
+    settings = Settings.from_env(clean_env(), AW_DATA_DIR=str(tmp_path / "data"), AW_EMBEDDING_PROVIDER="ollama",
+                                 AW_OLLAMA_HOST=server.url, AW_LLM_PROVIDER="none")
+    workbench = build_workbench(settings, embedder=build_chosen("embedder", settings))
+    try:
+        ws = workbench.workspace()
+        text = b"# Leeds\n\nLeeds has three stores and one warehouse.\n\n# York\n\nYork has one store."
+        result = ws.ingest([Upload("stores.md", text)])[0]
+        assert result.status == "ingested", result
+        # The fake's vectors are hashes, not meanings: this proves the wiring, not the ranking.
+        hits = ws.search("Leeds stores", mode="vector", k=1)
+        assert hits and hits[0].chunk.document_id == result.document_id
+        assert server.requests_to("/api/embed")
+    finally:
+        workbench.close()
