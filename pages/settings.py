@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from core.backup import backup_file_name, create_backup, default_backup_dir, last_backup
 from core.errors import WorkbenchError
-from core.llm.ollama_llm import OllamaLLM
+from core.health import llm_models
 from core.metadata import now_iso
-from core.settings import SAVEABLE, LLMSettings, save_settings
+from core.registry import backend_class, describe, names
+from core.settings import SAVEABLE, save_settings
 from ui.state import current_workspace, get_workbench, show_error
 
 workbench = get_workbench()
@@ -23,35 +26,38 @@ if on:
 else:
     st.info(f"Evidence mode. {reason}", icon=":material/info:")
 
-provider = st.radio("Provider", ["none", "ollama"], index=["none", "ollama"].index(llm.provider), horizontal=True,
-                    help="none: answers show the retrieved evidence. ollama: answers are written by a model on an Ollama server.")
-host = st.text_input("Ollama host", value=llm.ollama_host or "http://127.0.0.1:11434", disabled=provider == "none")
+providers = list(names("llm"))
+provider = st.radio("Provider", providers, index=providers.index(llm.provider), horizontal=True,
+                    help=" ".join(f"{name}: {describe('llm', name)}." for name in providers))
+off = not backend_class("llm", provider).generates  # evidence mode: nothing below applies
+host = st.text_input("Ollama host", value=llm.ollama_host or "http://127.0.0.1:11434", disabled=off)
 col_t, col_c, col_k = st.columns(3)
-temperature = col_t.number_input("Temperature", 0.0, 2.0, float(llm.temperature), 0.05, disabled=provider == "none")
-num_ctx = col_c.number_input("Context length (tokens)", 512, 262144, int(llm.num_ctx), 512, disabled=provider == "none")
-keep_alive = col_k.text_input("Keep alive", value=llm.keep_alive, disabled=provider == "none")
+temperature = col_t.number_input("Temperature", 0.0, 2.0, float(llm.temperature), 0.05, disabled=off)
+num_ctx = col_c.number_input("Context length (tokens)", 512, 262144, int(llm.num_ctx), 512, disabled=off)
+keep_alive = col_k.text_input("Keep alive", value=llm.keep_alive, disabled=off)
 
 models_key = "settings_models"
-if provider == "ollama" and st.button("Test connection"):
-    probe = OllamaLLM(LLMSettings("ollama", host, llm.model or "llama3.1", temperature, int(num_ctx), keep_alive, 10.0))
+if not off and st.button("Test connection"):
+    # The settings as proposed on this page (not yet saved), with a short wait for a server that is down.
+    proposed = replace(settings, llm=replace(llm, provider=provider, ollama_host=host, model=llm.model or "llama3.1",
+                                             temperature=temperature, num_ctx=int(num_ctx), keep_alive=keep_alive,
+                                             timeout_seconds=10.0))
     try:
-        st.session_state[models_key] = probe.models()
+        st.session_state[models_key] = llm_models(proposed)
     except WorkbenchError as exc:
         st.session_state.pop(models_key, None)
         show_error(exc)
     else:
         found = st.session_state[models_key]
         st.success(f"Reached {host}: {len(found)} model(s) available." if found else f"Reached {host}, but no model is pulled: run `ollama pull llama3.1` there.")
-    finally:
-        probe.close()
 
 models = st.session_state.get(models_key) or ([llm.model] if llm.model else [])
-model = st.selectbox("Model", models, index=models.index(llm.model) if llm.model in models else 0, disabled=provider == "none" or not models,
+model = st.selectbox("Model", models, index=models.index(llm.model) if llm.model in models else 0, disabled=off or not models,
                      help="Test the connection to list the server's models.")
 
 if st.button("Save and restart the workbench", type="primary"):
     values = {"AW_LLM_PROVIDER": provider}
-    if provider == "ollama":
+    if not off:
         values.update({"AW_OLLAMA_HOST": host, "AW_OLLAMA_MODEL": model or "", "AW_LLM_TEMPERATURE": str(temperature),
                        "AW_LLM_NUM_CTX": str(int(num_ctx)), "AW_LLM_KEEP_ALIVE": keep_alive})
     try:
