@@ -23,15 +23,12 @@ def make_settings(data_dir: Path):
     return Settings.from_env(clean_env(), AW_DATA_DIR=str(data_dir))
 
 
-def graph_workbench(data_dir: Path, embedder, *, values=None):
-    """A workbench whose ingestion writes the graph, linking to ``values`` (default: the demo database)."""
-    from core.graph.indexer import build_graph_indexer
+def graph_workbench(data_dir: Path, embedder):
+    """A workbench whose ingestion writes the graph, linked to the workspace's database (the demo's by default)."""
     from core.workbench import build_workbench
 
-    workbench = build_workbench(make_settings(data_dir), embedder=embedder)
-    indexer = workbench.service("graph_indexer", lambda: build_graph_indexer(workbench, values=values))
-    workbench.document_indexers = lambda: [indexer]  # what the lead wires in Workbench.document_indexers()
-    return workbench
+    # The workbench wires its own graph indexer into ingestion (Workbench.document_indexers).
+    return build_workbench(make_settings(data_dir), embedder=embedder)
 
 
 def generate_demo_into(data_dir: Path):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from core.errors import WorkbenchError
-from core.graph.indexer import graph_indexer_for
 from core.graph.normalize import entity_key
 from core.graph.rebuild import rebuild_graph
 from tests.support.graph_demo import demo_doc
@@ -86,7 +85,7 @@ class FailingIndexer:
 
 def test_a_failed_ingestion_leaves_nothing_in_the_graph(small_workbench):
     wb = small_workbench
-    graph_indexer = graph_indexer_for(wb)
+    graph_indexer = wb.graph_indexer
     wb.document_indexers = lambda: [graph_indexer, FailingIndexer()]
     results = wb.workspace().ingest_paths([demo_doc(wb, COMPLAINTS[0])])
     assert results[0].status == "error" and "full" in results[0].error
@@ -116,7 +115,7 @@ def test_rebuild_restores_the_graph_with_progress(small_workbench):
     wb.graph.clear_workspace("default")
     assert wb.graph.stats("default").entities == 0
     events = []
-    report = rebuild_graph(wb.metadata, graph_indexer_for(wb), "default", progress=events.append)
+    report = rebuild_graph(wb.metadata, wb.graph_indexer, "default", progress=events.append)
     assert graph_contents(wb) == contents
     after = wb.graph.stats("default")
     assert (after.documents, after.chunks, after.entities, after.relations) == (
@@ -139,7 +138,7 @@ def test_rebuild_removes_what_deleted_documents_left_behind(small_workbench):
         conn.execute(delete(chunks).where(chunks.c.document_id == first))
         conn.execute(delete(documents).where(documents.c.id == first))
     assert wb.graph.stats("default").documents == 3
-    rebuild_graph(wb.metadata, graph_indexer_for(wb), "default")
+    rebuild_graph(wb.metadata, wb.graph_indexer, "default")
     assert wb.graph.stats("default").documents == 2
     assert_no_orphans(wb)
 

@@ -152,7 +152,7 @@ def test_the_indexer_writes_llm_relations_and_database_links(small_workbench):
     llm = ScriptedLLM(json.dumps(reply))
     from core.graph.indexer import workspace_value_source
 
-    indexer = GraphIndexer(wb.graph, wb.entity_extractor, values=workspace_value_source(wb),
+    indexer = GraphIndexer(wb.graph, wb.entity_extractor, values=workspace_value_source(wb.sql, wb.settings.sql),
                            llm_extractor=LLMEntityExtractor(llm, wb.entity_extractor, types=TYPES, max_chars=100_000))
     wb.document_indexers = lambda: [indexer]
     from tests.support.graph_demo import demo_doc
