@@ -92,11 +92,6 @@ def section_for(cls: Any, settings: Any) -> Any:
     return getattr(settings, cls.settings_section)
 
 
-def build_backend(kind: str, name: str, section: Any) -> Any:
-    """Build the backend ``name`` of ``kind`` from its settings section, with ``from_settings``."""
-    return backend_class(kind, name).from_settings(section)
-
-
 def build_chosen(kind: str, settings: Any) -> Any:
     """Build the backend the settings choose for ``kind``; it sees only its own section.
 

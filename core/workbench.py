@@ -16,7 +16,7 @@ from core.data_lock import DataLock
 from core.data_manifest import FORMAT_VERSION, DataDirState, DataManifest, ManifestCheckedEmbedder
 from core.health import BackendHealth, check_all
 from core.metadata import MetadataStore, chunks, training_items, validate_workspace_name
-from core.registry import build_backend
+from core.registry import build_chosen, chosen_class, chosen_name
 from core.settings import Settings
 
 
@@ -48,20 +48,18 @@ class Workbench:
         self.metadata = MetadataStore(settings.metadata_url)
         self.data_state = DataDirState(settings.data_dir, self._current_manifest, self._count_vectors)
         # Every embedding goes through the manifest check: two models' vectors are never mixed.
-        self._embedder = _Lazy(
-            lambda: ManifestCheckedEmbedder(build_backend("embedder", "sentence-transformers", settings.embeddings),
-                                            self.data_state),
-            ManifestCheckedEmbedder(embedder, self.data_state) if embedder is not None else None)
-        self._vectors = _Lazy(lambda: build_backend("vectors", "chroma", settings.chroma), vectors)
-        self._graph = _Lazy(lambda: build_backend("graph", settings.graph.backend, settings.graph), graph)
-        self._llm = _Lazy(lambda: build_backend("llm", settings.llm.provider, settings.llm), llm)
+        self._embedder = _Lazy(lambda: ManifestCheckedEmbedder(build_chosen("embedder", settings), self.data_state),
+                               ManifestCheckedEmbedder(embedder, self.data_state) if embedder is not None else None)
+        self._vectors = _Lazy(lambda: build_chosen("vectors", settings), vectors)
+        self._graph = _Lazy(lambda: build_chosen("graph", settings), graph)
+        self._llm = _Lazy(lambda: build_chosen("llm", settings), llm)
         self._services: dict[str, _Lazy] = {}
         self._services_lock = threading.Lock()
 
     def _current_manifest(self) -> DataManifest:
         ingest = self.settings.ingest
         return DataManifest(FORMAT_VERSION, self.embedder.model_id, None, ingest.chunk_tokens, ingest.chunk_overlap,
-                            self.settings.graph.backend)
+                            chosen_name("graph", self.settings))
 
     def _count_vectors(self) -> int:
         with self.metadata.connect() as conn:
@@ -124,7 +122,7 @@ class Workbench:
 
         def build():
             # Typed LLM extraction only when an LLM is configured; spaCy otherwise (and as its fallback).
-            llm = self.llm if self.settings.llm.provider != "none" else None
+            llm = self.llm if chosen_class("llm", self.settings).generates else None
             return build_graph_indexer(self.graph, self.entity_extractor,
                                        values=workspace_value_source(self.sql, self.settings.sql), llm=llm,
                                        types_path=extraction_types_path(self.settings.data_dir))

@@ -9,7 +9,7 @@ import pytest
 
 from core.errors import ConfigError
 from core.registry import (
-    BACKENDS, CHOSEN_BY, backend_class, build_backend, build_chosen, chosen_class, chosen_name, describe, kinds, names,
+    BACKENDS, CHOSEN_BY, backend_class, build_chosen, chosen_class, chosen_name, describe, kinds, names,
     section_for,
 )
 from core.settings import SETTINGS_TABLE, Settings
@@ -96,11 +96,6 @@ def test_build_chosen_gives_each_default_backend_only_its_own_section(settings):
     finally:
         for backend in built.values():
             getattr(backend, "close", lambda: None)()
-
-
-def test_build_backend_builds_a_named_backend_from_a_section(settings):
-    store = build_backend("vectors", "chroma", settings.chroma)
-    assert store.settings is settings.chroma and store.mode == "embedded"
 
 
 def test_unknown_names_and_kinds_are_config_errors(settings):
