@@ -25,6 +25,7 @@ from sqlglot import exp, parse_one
 from sqlglot.errors import SqlglotError
 
 from core.errors import InvalidInput, UnsafeSQL
+from core.sql import wording
 from core.sql.dates import DateRange, find_date_range, resolve_date_phrase
 from core.sql.guard import check_read_only
 from core.sql.introspect import mentioned_terms
@@ -200,6 +201,7 @@ class Filling:
     binds: dict[str, Any] = field(default_factory=dict)
     described: dict[str, str] = field(default_factory=dict)
     missing: tuple[str, ...] = ()
+    spans: tuple[tuple[int, int], ...] = ()  # where in the question each bound value, period and number was read
 
 
 def _overlaps(span: tuple[int, int], taken: Sequence[tuple[int, int]]) -> bool:
@@ -283,7 +285,7 @@ def fill_parameters(question: str, parameters: Sequence[CertifiedParameter], *, 
                 described[parameter.name] = f"{parameter.default} (default)"
             else:
                 missing.append(f"the question gives no number for {parameter.name}")
-    return Filling(binds, described, tuple(missing))
+    return Filling(binds, described, tuple(missing), tuple(taken))
 
 
 def _period_for(parameter: CertifiedParameter, period: DateRange | None, today: dt.date) -> DateRange | None:
@@ -346,9 +348,15 @@ class CertifiedMatch:
 
 def match_certified(question: str, candidates: Sequence[Candidate], *, threshold: float, today: dt.date,
                     values_for: Callable[[str], Sequence[str]], known_values: Mapping[str, Sequence[str]] | None = None,
-                    schema_terms: frozenset[str] = frozenset()) -> CertifiedMatch:
-    """Answer with the nearest certified pair if it is close enough, fits the question and its
-    parameters can all be filled; otherwise abstain, saying why, with the closest questions."""
+                    schema_terms: frozenset[str] = frozenset(), tries: int = 5) -> CertifiedMatch:
+    """Answer with a certified pair that says what the question says, up to its parameters; otherwise
+    abstain, saying why, with the closest questions.
+
+    Similarity only proposes: the nearest ``tries`` pairs scoring at least ``threshold`` are tried in
+    order, and one answers only when its parameters can all be filled, the question names nothing
+    the query does not use, and the two questions have the same meaningful words once the bound
+    values, periods and numbers are set aside (``core.sql.wording``).
+    """
     ranked = sorted(candidates, key=lambda c: c.similarity, reverse=True)
     closest = tuple(dict.fromkeys(c.question for c in ranked))[:5]
     if not ranked:
@@ -358,18 +366,46 @@ def match_certified(question: str, candidates: Sequence[Candidate], *, threshold
         return CertifiedMatch(None, reason=(
             f"No certified question is close enough (the closest, {top.question!r}, scores {top.similarity:.2f}; "
             f"at least {threshold:.2f} is needed)."), closest=closest)
-    conflict = _conflict(question, top, today, known_values or {}, schema_terms)
-    if conflict:
-        return CertifiedMatch(None, reason=conflict, closest=closest)
-    filling = fill_parameters(question, top.parameters, today=today, values_for=values_for)
-    if filling.missing:
-        return CertifiedMatch(None, reason=f"The certified question {top.question!r} fits, but "
-                              + "; ".join(filling.missing) + ".", closest=closest)
-    return CertifiedMatch(top, filling.binds, filling.described, "", closest)
+    first_reason = ""
+    for candidate in [c for c in ranked if c.similarity >= threshold][:tries]:
+        filling = fill_parameters(question, candidate.parameters, today=today, values_for=values_for)
+        reason = (_conflict(question, candidate, today, known_values or {}, schema_terms, filling)
+                  or _missing(candidate, filling)
+                  or _different_words(question, candidate, filling, today, values_for))
+        if not reason:
+            return CertifiedMatch(candidate, filling.binds, filling.described, "", closest)
+        first_reason = first_reason or reason
+    return CertifiedMatch(None, reason=first_reason, closest=closest)
+
+
+def _missing(candidate: Candidate, filling: Filling) -> str:
+    if not filling.missing:
+        return ""
+    return f"The certified question {candidate.question!r} fits, but " + "; ".join(filling.missing) + "."
+
+
+def _different_words(question: str, candidate: Candidate, filling: Filling, today: dt.date,
+                     values_for: Callable[[str], Sequence[str]]) -> str:
+    """Why the question and the certified question do not say the same thing, or ''."""
+    own = fill_parameters(candidate.question, candidate.parameters, today=today, values_for=values_for)
+    asked = wording.terms(question, skip=filling.spans)
+    trained = wording.terms(candidate.question, skip=own.spans)
+    extra, unsaid = wording.leftover(asked, trained), wording.leftover(trained, asked)
+    if extra:
+        return (f"The certified question {candidate.question!r} is close, but it does not cover "
+                f"{_quoted(extra)} in the question.")
+    if unsaid:
+        return (f"The certified question {candidate.question!r} is close, but it also says {_quoted(unsaid)}, "
+                "which the question does not.")
+    return ""
+
+
+def _quoted(words: Sequence[str]) -> str:
+    return ", ".join(repr(word) for word in words)
 
 
 def _conflict(question: str, candidate: Candidate, today: dt.date, known_values: Mapping[str, Sequence[str]],
-              schema_terms: frozenset[str]) -> str:
+              schema_terms: frozenset[str], filling: Filling) -> str:
     """Why a close pair still does not answer the question: it names a period, a value or a column
     that the pair has no parameter for or does not use (a query about Chennai does not answer one
     about Mumbai, and top customers by spend do not answer customers per segment)."""
@@ -385,11 +421,14 @@ def _conflict(question: str, candidate: Candidate, today: dt.date, known_values:
         if term not in trained_text:
             return (f"The certified question {candidate.question!r} is close, but the question mentions "
                     f"{term!r}, which that query does not use.")
+    # A value the query binds is not a conflict when another column also holds it (Brazil is a
+    # customer's country and an invoice's billing country): the query's own column is the one that fits.
+    bound_values = {str(value).lower() for value in filling.binds.values()}
     for column, values in known_values.items():
         if column.lower() in bound_columns:
             continue
         for match in exact_values(question, values):
-            if match.value.lower() not in trained_text:
+            if match.value.lower() not in trained_text and match.value.lower() not in bound_values:
                 return (f"The certified question {candidate.question!r} is close, but the question is about "
                         f"{match.value!r} ({column}), which that query does not filter on.")
     return ""

@@ -262,3 +262,29 @@ def test_certified_parameter_objects_are_accepted(demo):
     answer = demo.sql.ask("default", "How many customers live in Kochi?", today=dt.date(2025, 3, 12))
     assert answer.params == {"city": "Kochi"}
     assert answer.result.rows == tuple(plain(demo, "SELECT COUNT(*) FROM customers WHERE city = 'Kochi'"))
+
+
+@pytest.mark.parametrize("question", [
+    "average delivery delay per carrier",  # the late-delivery counts are not an average delay
+    "How many customers are there?",  # not the top 10 customers by spend
+    "List the five most recent orders",  # not orders per city
+    "How many orders came from Chennai this week and were cancelled?",  # a filter the query does not apply
+    "What was the revenue by product category last month, excluding taxes?",
+])
+def test_a_close_certified_question_that_says_something_else_abstains(demo, question):
+    answer = demo.sql.ask("default", question, today=TODAY)
+    assert answer.abstained and answer.result is None and answer.source == ""
+    assert "certified question" in answer.message or "close enough" in answer.message
+
+
+def test_a_value_another_column_also_holds_is_no_conflict_when_the_query_binds_it(demo):
+    # Chennai is a customer's city; if another column also held it, the query's own column still fits.
+    match = demo.sql.match_certified("default", "How many orders came from Chennai this week?", today=TODAY)
+    assert match.answerable
+    from core.sql.certified import match_certified
+
+    candidate = match.candidate
+    again = match_certified("How many orders came from Chennai this week?", [candidate], threshold=0.0, today=TODAY,
+                            values_for=lambda column: ("Chennai", "Mumbai"),
+                            known_values={"customers.city": ("Chennai", "Mumbai"), "stores.city": ("Chennai",)})
+    assert again.answerable and again.binds["city"] == "Chennai"
