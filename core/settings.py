@@ -118,7 +118,7 @@ SETTINGS_TABLE: tuple[SettingSpec, ...] = (
     SettingSpec("AW_DEMO_DB_URL", "sql", "demo_db_url", "", "SQLAlchemy URL of the demo database. Empty: `<data dir>/demo/retail.db`."),
     SettingSpec("AW_SQL_TIMEOUT", "sql", "timeout_seconds", "10", "Time limit for every SQL query, in seconds.", _positive_float),
     SettingSpec("AW_SQL_ROW_CAP", "sql", "row_cap", "1000", "Most rows a query returns; results say when they were truncated.", _positive_int),
-    SettingSpec("AW_SQL_CERTIFIED_THRESHOLD", "sql", "certified_threshold", "0.6", "Least cosine similarity for a certified question to answer; below it the workbench abstains.", _unit_float),
+    SettingSpec("AW_SQL_CERTIFIED_THRESHOLD", "sql", "certified_threshold", "0.6", "Least cosine similarity for a certified question to be tried. A tried one answers only when it says what the question says, up to the values, periods and numbers it binds; otherwise the workbench abstains.", _unit_float),
     SettingSpec("AW_SQL_MAX_RESULT_MB", "sql", "max_result_mb", "50", "Most data one query result may hold, in MB, counted while rows are fetched; results say when they were truncated.", _positive_float),
     SettingSpec("AW_SQL_EXTRA_FUNCTIONS", "sql", "extra_functions", "", "Functions (comma separated) added to the per-dialect allow-list, for teams with their own UDFs. Functions that run SQL text stay refused."),
     SettingSpec("AW_SQL_ALLOW_PRIVILEGED", "sql", "allow_privileged", "false", "Allow connections as a superuser or a role that can write or read server files. Off: such connections are refused with the SQL to create a read-only role.", _bool),
