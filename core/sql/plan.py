@@ -1,0 +1,252 @@
+"""A plan: what a database question asks, in terms of the semantic model, and the SQL it compiles to.
+
+A ``Plan`` names a measure (a count of an entity, or an aggregate of a numeric column), the
+dimensions it is grouped by, the filters (matched values, numeric comparisons, a period), and
+an order and limit for "top N" and "which ... the most". It is read from a question by
+``core.sql.planner`` and compiled here, with sqlglot, for the connection's dialect.
+
+Joins only ever go from the measured table up its many-to-one relationships, so no join can
+multiply the rows being counted or summed: a plan's number is the number the question asks for.
+Values are bound as parameters, never written into the SQL text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlglot import exp
+
+from core.sql.dates import DateRange
+from core.sql.semantic import Column, Entity, Relationship, SemanticModel
+
+AGGREGATES = {"count": "count", "sum": "total", "avg": "average", "min": "least", "max": "most"}
+OPERATORS = {"=": "is", ">": "over", ">=": "at least", "<": "under", "<=": "at most"}
+
+
+@dataclass(frozen=True)
+class Measure:
+    kind: str  # count | sum | avg | min | max
+    entity: Entity  # the measured table: what is counted, or whose column is aggregated
+    column: Column | None = None  # None for a count
+
+    def describe(self) -> str:
+        if self.kind == "count":
+            return f"number of {self.entity.name}"
+        return f"{AGGREGATES[self.kind]} {self.column.ref}"
+
+
+@dataclass(frozen=True)
+class Filter:
+    column: Column
+    op: str  # one of OPERATORS
+    value: Any
+    said: str  # the words of the question it was read from
+
+    def describe(self) -> str:
+        value = f"'{self.value}'" if isinstance(self.value, str) else f"{self.value:g}"
+        return f"{self.column.ref} {OPERATORS[self.op]} {value}"
+
+
+@dataclass(frozen=True)
+class Period:
+    column: Column
+    range: DateRange
+
+    def describe(self) -> str:
+        return f"{self.column.ref} {self.range.describe()}"
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """Group by one column, or by an entity (its key, shown by its label columns)."""
+
+    column: Column | None = None
+    entity: Entity | None = None
+
+    @property
+    def table(self) -> str:
+        return self.column.table if self.column is not None else self.entity.name
+
+    def describe(self) -> str:
+        return self.column.ref if self.column is not None else self.entity.name
+
+
+@dataclass(frozen=True)
+class Plan:
+    measure: Measure
+    groups: tuple[Grouping, ...] = ()
+    filters: tuple[Filter, ...] = ()
+    period: Period | None = None
+    descending: bool | None = None  # order by the measure (top N / most), None: by the groups
+    limit: int | None = None
+
+    def tables(self) -> list[str]:
+        named = [g.table for g in self.groups] + [f.column.table for f in self.filters]
+        if self.period is not None:
+            named.append(self.period.column.table)
+        return list(dict.fromkeys(named))
+
+    def describe(self) -> str:
+        """The interpretation in plain words, shown above the answer."""
+        parts = [self.measure.describe()]
+        if self.groups:
+            parts.append("by " + ", ".join(g.describe() for g in self.groups))
+        parts += [f.describe() for f in self.filters]
+        if self.period is not None:
+            parts.append(self.period.describe())
+        if self.limit is not None:
+            parts.append(("top " if self.descending else "bottom ") + str(self.limit))
+        return " · ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as JSON-ready data (the CLI's and the endpoint's ``plan`` field)."""
+        return {
+            "measure": {"kind": self.measure.kind, "table": self.measure.entity.name,
+                        "column": self.measure.column.name if self.measure.column else None},
+            "group_by": [g.describe() for g in self.groups],
+            "filters": [{"column": f.column.ref, "op": f.op, "value": f.value} for f in self.filters],
+            "period": ({"column": self.period.column.ref, "start": self.period.range.start.isoformat(),
+                        "end": self.period.range.end.isoformat()} if self.period else None),
+            "order": None if self.descending is None else ("desc" if self.descending else "asc"),
+            "limit": self.limit,
+            "interpretation": self.describe(),
+        }
+
+
+@dataclass(frozen=True)
+class CompiledPlan:
+    sql: str
+    params: dict[str, Any]
+
+
+def compile_plan(plan: Plan, model: SemanticModel, joins: list[Relationship]) -> CompiledPlan:
+    """The plan as one SELECT for ``model.dialect``; ``joins`` are the many-to-one joins from the
+    measured table (each table reached once), as the planner chose them."""
+    dialect = model.dialect
+    root = plan.measure.entity
+    aliases = {root.name: "t0"}
+    query = exp.select().from_(_table(root, "t0"))
+    for relation in joins:
+        alias = aliases.setdefault(relation.parent, f"t{len(aliases)}")
+        child = aliases[relation.child]
+        condition = exp.and_(*[
+            _column(child, left).eq(_column(alias, right))
+            for left, right in zip(relation.child_columns, relation.parent_columns)])
+        query = query.join(_table(model.entity(relation.parent), alias), on=condition)
+    params: dict[str, Any] = {}
+
+    def bind(value: Any) -> exp.Expression:
+        name = f"p{len(params)}"
+        params[name] = value
+        return exp.Placeholder(this=name)
+
+    shown: list[exp.Expression] = []
+    grouped: list[exp.Expression] = []
+    for group in plan.groups:
+        alias = aliases[group.table]
+        if group.column is not None:
+            column = _column(alias, group.column.name)
+            shown.append(column)
+            grouped.append(column)
+        else:
+            entity = group.entity
+            keys = [_column(alias, key) for key in entity.table.primary_key] or [_column(alias, c.name) for c in entity.labels]
+            labels = [_column(alias, c.name) for c in entity.labels] or keys
+            shown += labels
+            grouped += _unique(keys + labels)
+    measure = _measure(plan.measure, aliases[root.name])
+    measure_name = _measure_name(plan.measure)
+    query = query.select(*shown, exp.alias_(measure, measure_name, quoted=True))
+    conditions = []
+    for item in plan.filters:
+        column = _column(aliases[item.column.table], item.column.name)
+        conditions.append(_compare(column, item.op, bind(item.value)))
+    if plan.period is not None:
+        column = _column(aliases[plan.period.column.table], plan.period.column.name)
+        start, end = plan.period.range.start, plan.period.range.end + dt.timedelta(days=1)
+        # Half-open on ISO text: a timestamp late on the last day is still inside the period.
+        conditions.append(column >= bind(start.isoformat()))
+        conditions.append(column < bind(end.isoformat()))
+    if conditions:
+        query = query.where(exp.and_(*conditions))
+    if grouped:
+        query = query.group_by(*grouped)
+    if plan.limit is not None:
+        query = _top_with_ties(query, shown, measure, measure_name, plan)
+    elif plan.descending is not None:
+        query = query.order_by(exp.Ordered(this=_name(measure_name), desc=plan.descending), *shown)
+    elif shown:
+        query = query.order_by(*shown)
+    sql = query.sql(dialect=dialect)
+    # sqlglot writes PostgreSQL placeholders as %(name)s; the runner binds :name on every engine.
+    sql = re.sub(r"%\((p\d+)\)s", r":\1", sql)
+    return CompiledPlan(sql, params)
+
+
+def _top_with_ties(query: exp.Select, shown: list[exp.Expression], measure: exp.Expression, measure_name: str,
+                   plan: Plan) -> exp.Select:
+    """Top N by rank, so rows tied with the Nth are all kept: "the genre with the most tracks" is
+    every genre with that many, not one of them picked by the engine."""
+    names = _unique_names([column.name for column in shown])
+    inner = query.select(exp.Window(this=exp.Anonymous(this="RANK"), order=exp.Order(expressions=[
+        exp.Ordered(this=measure.copy(), desc=bool(plan.descending))])).as_("rank_", quoted=True), append=True)
+    inner.set("expressions", [exp.alias_(column, name, quoted=True) for column, name in zip(shown, names)]
+              + inner.expressions[len(shown):])
+    outer = exp.select(*[_name(name) for name in names], _name(measure_name)).from_(
+        exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("ranked"))))
+    return outer.where(_name("rank_") <= exp.Literal.number(plan.limit)).order_by(
+        _name("rank_"), *[_name(name) for name in names])
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        count = seen.get(name.lower(), 0)
+        seen[name.lower()] = count + 1
+        unique.append(name if count == 0 else f"{name}_{count + 1}")
+    return unique
+
+
+def _name(name: str) -> exp.Column:
+    return exp.column(exp.to_identifier(name, quoted=True))
+
+
+def _unique(expressions: list[exp.Expression]) -> list[exp.Expression]:
+    seen, kept = set(), []
+    for expression in expressions:
+        if expression.sql() not in seen:
+            seen.add(expression.sql())
+            kept.append(expression)
+    return kept
+
+
+def _table(entity: Entity, alias: str) -> exp.Table:
+    table = entity.table
+    return exp.Table(this=exp.to_identifier(table.name, quoted=True),
+                     db=exp.to_identifier(table.schema, quoted=True) if table.schema else None,
+                     alias=exp.TableAlias(this=exp.to_identifier(alias)))
+
+
+def _column(alias: str, name: str) -> exp.Column:
+    return exp.Column(this=exp.to_identifier(name, quoted=True), table=exp.to_identifier(alias))
+
+
+def _measure(measure: Measure, alias: str) -> exp.Expression:
+    if measure.kind == "count":
+        return exp.Count(this=exp.Star())
+    column = _column(alias, measure.column.name)
+    return {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[measure.kind](this=column)
+
+
+def _measure_name(measure: Measure) -> str:
+    if measure.kind == "count":
+        return f"count_{measure.entity.name}".lower()
+    return f"{measure.kind}_{measure.column.name}".lower()
+
+
+def _compare(column: exp.Expression, op: str, value: exp.Expression) -> exp.Expression:
+    return {"=": exp.EQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}[op](this=column, expression=value)

@@ -1,0 +1,512 @@
+"""Reading a question into a plan over the semantic model, or abstaining and saying why.
+
+``plan_question(question, model, today)`` finds, in the question's own words:
+
+- the period ("in 2022", "Q2 2022", "last month": ``core.sql.dates``);
+- values of category columns ("Brazil", "Jazz"), exactly as the database spells them;
+- the entities and columns it names ("tracks", "billing country", "unit price", "priced");
+- what to compute: "how many X" / "number of X" (a count), "total/average/highest/lowest C"
+  (an aggregate of a numeric column), "which Y has the most X", "top N Y by ...";
+- groupings ("per Y", "by Y", "for each Y"), numeric comparisons ("priced at 1.99",
+  "total over 10").
+
+Every word must be used by the plan or be a function word ("the", "are", "how"...). If any is
+left over, or a name fits two columns equally, or a period fits two date columns, the planner
+abstains and says which words it could not use: a plan never answers a different question.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from core.sql.certified import exact_values
+from core.sql.dates import find_date_range
+from core.sql.plan import Filter, Grouping, Measure, Period, Plan
+from core.sql.semantic import Column, Entity, Relationship, SemanticModel
+from core.sql.wording import FUNCTION_WORDS, fold
+
+_TOKEN = re.compile(r"\$?\d+(?:[.,]\d+)*|[^\W\d_]+(?:'[^\W\d_]+)?")
+_MAX_PHRASE = 4
+# Words that never change what is asked. "total" is not here: it may be a sum or a column.
+_FILLER = (FUNCTION_WORDS - {"total", "than", "much", "many"}) | frozenset(
+    "catalog catalogue overall altogether currently".split())
+_COUNT_PHRASES = (("how", "many"), ("number", "of"), ("count", "of"), ("count",))
+_AGGREGATE_WORDS = {"total": "sum", "sum": "sum", "average": "avg", "avg": "avg", "mean": "avg",
+                    "maximum": "max", "max": "max", "highest": "max", "largest": "max", "biggest": "max",
+                    "minimum": "min", "min": "min", "lowest": "min", "smallest": "min"}
+_MOST = {"most": True, "fewest": False, "least": False}
+_TOP = {"top": True, "bottom": False}
+_GROUP_MARKERS = (("for", "each"), ("in", "each"), ("per",), ("by",), ("each",), ("every",))
+_COMPARISONS = ((("more", "than"), ">"), (("greater", "than"), ">"), (("over",), ">"), (("above",), ">"),
+                (("at", "least"), ">="), (("less", "than"), "<"), (("fewer", "than"), "<"), (("under",), "<"),
+                (("below",), "<"), (("at", "most"), "<="), (("equal", "to"), "="), (("exactly",), "="),
+                (("of",), "="), (("at",), "="), (("is",), "="), (("=",), "="))
+_NUMBER_WORDS = {word: index for index, word in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+_WHICH = frozenset({"which", "what", "who"})
+# Every word the planner knows how to read; anything else is a word the database cannot speak to.
+_GRAMMAR = (_FILLER | {w for phrase in _COUNT_PHRASES for w in phrase} | set(_AGGREGATE_WORDS) | set(_MOST)
+            | set(_TOP) | {w for marker in _GROUP_MARKERS for w in marker}
+            | {w for words, _op in _COMPARISONS for w in words} | set(_NUMBER_WORDS) | _WHICH)
+
+
+@dataclass
+class _Token:
+    text: str
+    key: str
+    span: tuple[int, int]
+    used: bool = False
+
+    @property
+    def lower(self) -> str:
+        return self.text.lower()
+
+
+@dataclass(frozen=True)
+class _Mention:
+    start: int  # token index of the first word
+    end: int  # one past the last
+    targets: tuple[Entity | Column, ...]
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """A plan, or why there is none: the words not understood and what was understood."""
+
+    plan: Plan | None
+    joins: tuple[Relationship, ...] = ()
+    reason: str = ""
+    unused: tuple[str, ...] = field(default_factory=tuple)
+
+
+class _Abstain(Exception):
+    def __init__(self, reason: str, unused: Sequence[str] = ()):
+        super().__init__(reason)
+        self.reason, self.unused = reason, tuple(unused)
+
+
+def plan_question(question: str, model: SemanticModel, today: dt.date) -> PlanOutcome:
+    """The plan that answers ``question`` exactly, or an abstention with its reason."""
+    reader = _Reader(question, model, today)
+    try:
+        return reader.read()
+    except _Abstain as stop:
+        unknown = [word for word in reader.unknown() if word not in stop.unused]
+        reason = stop.reason
+        if unknown:
+            reason += f" It does not know {_quoted(unknown)} in this database."
+        return PlanOutcome(None, reason=reason, unused=tuple(dict.fromkeys((*stop.unused, *unknown))))
+
+
+class _Reader:
+    def __init__(self, question: str, model: SemanticModel, today: dt.date):
+        self.question, self.model, self.today = question, model, today
+        self.tokens = [_Token(m.group(0), fold(m.group(0).lstrip("$")), m.span()) for m in _TOKEN.finditer(question)]
+
+    # ---- the whole reading ---------------------------------------------------------------
+
+    def read(self) -> PlanOutcome:
+        if not self.tokens:
+            raise _Abstain("The question is empty.")
+        period_range = self._period()
+        values = self._values()
+        mentions = self._mentions()
+        measure, groups, descending, limit = self._shape(mentions)
+        filters = self._value_filters(values, measure.entity, mentions)
+        filters += self._comparisons(mentions, measure.entity)
+        period = self._period_column(period_range, measure.entity, mentions) if period_range else None
+        leftover = [m for m in mentions if not self._all_used(m)]
+        if leftover:
+            words = [self._text(m) for m in leftover]
+            raise _Abstain(f"The question names {_quoted(words)}, which the plan does not use.", words)
+        self._filler()
+        unused = [t.text for t in self.tokens if not t.used]
+        if unused:
+            raise _Abstain(f"The workbench could not use {_quoted(unused)} in the question.", unused)
+        plan = Plan(measure, tuple(groups), tuple(filters), period, descending, limit)
+        return PlanOutcome(plan, tuple(self._joins(plan)))
+
+    def unknown(self) -> list[str]:
+        """Words that are no name, value, period, number or known phrasing: what the database cannot speak to."""
+        names = {k for entity in self.model.entities for k in entity.words}
+        names |= {k for column in self.model.columns() for k in column.words}
+        return [t.text for t in self.tokens if not t.used and t.lower not in _GRAMMAR and t.key not in _GRAMMAR
+                and t.key not in names and _number(t.text) is None
+                and not any(form[-1] in names for form in _forms([t.key]))]
+
+    # ---- pieces ----------------------------------------------------------------------------
+
+    def _period(self):
+        found = find_date_range(self.question, self.today)
+        if found is not None:
+            self._use_span(found.span)
+        return found
+
+    def _values(self) -> list[tuple[str, list[Column], tuple[int, int]]]:
+        """Category values written in the question, with every column that holds each."""
+        holders: dict[str, list[Column]] = {}
+        names = {entity.words for entity in self.model.entities} | {c.words for c in self.model.columns()}
+        for column in self.model.columns():
+            for value in column.values:
+                holders.setdefault(value, []).append(column)
+        taken = [t.span for t in self.tokens if t.used]
+        found = []
+        for match in exact_values(self.question, list(holders), taken):
+            words = tuple(fold(w) for w in _TOKEN.findall(match.value))
+            if words in names:  # "Track" the value is read as the entity's name
+                continue
+            self._use_span(match.span)
+            found.append((match.value, holders[match.value], match.span))
+        return found
+
+    def _mentions(self) -> list[_Mention]:
+        """Entities and columns the unused words name, longest phrases first."""
+        index: dict[tuple[str, ...], list[Entity | Column]] = {}
+        for entity in self.model.entities:
+            index.setdefault(entity.words, []).append(entity)
+            for column in entity.columns:
+                if column.kind == "key":
+                    continue
+                index.setdefault(column.words, []).append(column)
+                index.setdefault(entity.words + column.words, []).append(column)  # "invoice total"
+                own = entity.words
+                if len(column.words) > len(own) and column.words[:len(own)] == own:
+                    index.setdefault(column.words[len(own):], []).append(column)  # GenreName -> "name" of genre
+                if len(column.words) > 1 and column.words[-1] not in {"name", "title"}:
+                    index.setdefault(column.words[-1:], []).append(column)  # UnitPrice -> "price"
+        mentions: list[_Mention] = []
+        position = 0
+        while position < len(self.tokens):
+            found = None
+            for size in range(min(_MAX_PHRASE, len(self.tokens) - position), 0, -1):
+                window = self.tokens[position:position + size]
+                if any(t.used for t in window):
+                    continue
+                for keys in _forms([t.key for t in window]):
+                    if keys in index:
+                        found = _Mention(position, position + size, tuple(dict.fromkeys(index[keys])))
+                        break
+                if found:
+                    break
+            if found:
+                mentions.append(found)
+                position = found.end
+            else:
+                position += 1
+        return mentions
+
+    def _shape(self, mentions: list[_Mention]):
+        """The measure, the groupings, and the order and limit."""
+        count_at = self._phrase_at(_COUNT_PHRASES)
+        top = self._find(lambda t: t.lower in _TOP)
+        most = self._find(lambda t: t.lower in _MOST)
+        descending, limit, grouped = None, None, []
+        if top is not None:
+            number = self._number_after(top)
+            if number is None:
+                raise _Abstain(f"'{self.tokens[top].text}' needs a number (e.g. top 5).", [self.tokens[top].text])
+            descending, limit = _TOP[self.tokens[top].lower], number
+            self.tokens[top].used = True
+            after = self._next_mention(mentions, top)
+            if after is None:
+                raise _Abstain("The question does not say top what.", [self.tokens[top].text])
+            self._use_mention(after)
+            grouped.append(after)
+            if after.end < len(self.tokens) and self.tokens[after.end].lower == "by":
+                self.tokens[after.end].used = True  # "top 5 customers by ..." : what follows is the measure
+        if most is not None:
+            descending, limit = _MOST[self.tokens[most].lower], 1
+            self.tokens[most].used = True
+            which = self._find(lambda t: t.lower in _WHICH)
+            target = self._next_mention(mentions, which) if which is not None else None
+            if target is None or target.start > most:
+                raise _Abstain("The question does not say which kind of thing has the most.")
+            self._use_mention(target)
+            grouped.append(target)
+            count_at = most  # "the most tracks" counts tracks
+        measure = self._measure(mentions, count_at)
+        groups = [self._grouping(mention, measure.entity) for mention in grouped]
+        groups += self._groupings(mentions, measure.entity)
+        if descending is not None and not groups:
+            raise _Abstain("The question asks for the top or the most, but not of what.")
+        return measure, groups, descending, limit
+
+    def _measure(self, mentions: list[_Mention], count_at: int | None) -> Measure:
+        if count_at is None and self._find(lambda t: t.lower in _AGGREGATE_WORDS) is None:
+            count_at = self._implicit_count(mentions)
+        if count_at is not None:
+            counted = self._next_mention(mentions, count_at, kind=Entity)
+            if counted is None:
+                raise _Abstain("The question asks how many, but not of what.")
+            self._use_mention(counted)
+            return Measure("count", _only(counted.targets, Entity))
+        aggregate = self._find(lambda t: t.lower in _AGGREGATE_WORDS)
+        column_mention = self._next_mention(mentions, aggregate, kind=Column)
+        if column_mention is None or column_mention.start != self._next_unused(aggregate):
+            raise _Abstain(f"'{self.tokens[aggregate].text}' is not followed by a numeric column.")
+        numeric = [t for t in column_mention.targets if isinstance(t, Column) and t.kind == "number"]
+        column = self._pick_column(numeric, mentions, column_mention)
+        self.tokens[aggregate].used = True
+        self._use_mention(column_mention)
+        return Measure(_AGGREGATE_WORDS[self.tokens[aggregate].lower], self.model.entity(column.table), column)
+
+    def _implicit_count(self, mentions: list[_Mention]) -> int | None:
+        """"invoices per billing country" counts invoices: the entity named just before a grouping."""
+        for position, _token in enumerate(self.tokens):
+            if self._marker_at(position) is None:
+                continue
+            before = [m for m in mentions if m.end == position and not self._all_used(m)
+                      and any(isinstance(t, Entity) for t in m.targets)]
+            if before:
+                return before[0].start - 1
+        raise _Abstain("The workbench could not tell what to count or add up.")
+
+    def _marker_at(self, position: int) -> tuple[str, ...] | None:
+        for marker in _GROUP_MARKERS:
+            window = self.tokens[position:position + len(marker)]
+            if tuple(t.lower for t in window) == marker and not any(t.used for t in window):
+                return marker
+        return None
+
+    def _groupings(self, mentions: list[_Mention], root: Entity) -> list[Grouping]:
+        groups = []
+        for position in range(len(self.tokens)):
+            marker = self._marker_at(position)
+            if marker is None:
+                continue
+            after = self._next_mention(mentions, position + len(marker) - 1)
+            if after is None or after.start != position + len(marker):
+                continue
+            for token in self.tokens[position:position + len(marker)]:
+                token.used = True
+            self._use_mention(after)
+            groups.append(self._grouping(after, root))
+        return groups
+
+    def _grouping(self, mention: _Mention, root: Entity) -> Grouping:
+        entities = [t for t in mention.targets if isinstance(t, Entity)]
+        if len(entities) == 1:
+            if not entities[0].labels and not entities[0].table.primary_key:
+                raise _Abstain(f"{entities[0].name} has no key or name column to group by.")
+            return Grouping(entity=entities[0])
+        columns = [t for t in mention.targets if isinstance(t, Column) and t.kind in ("category", "text")
+                   and self.model.parents_path(root.name, t.table) is not None]
+        if len(columns) > 1:
+            depth = {c.ref: len(self.model.parents_path(root.name, c.table)) for c in columns}
+            columns = [c for c in columns if depth[c.ref] == min(depth.values())]
+        if len(columns) == 1:
+            return Grouping(column=columns[0])
+        raise _Abstain(f"'{self._text(mention)}' could mean several columns, or none the {root.name} rows reach; "
+                       "name the table too.", [self._text(mention)])
+
+    def _value_filters(self, values, root: Entity, mentions: list[_Mention]) -> list[Filter]:
+        filters: list[Filter] = []
+        for value, holders, span in values:
+            reachable = [c for c in holders if self.model.parents_path(root.name, c.table) is not None]
+            if not reachable:
+                raise _Abstain(f"{value!r} is a value of {', '.join(c.ref for c in holders)}, which the "
+                               f"{root.name} rows cannot be filtered by.", [value])
+            named = [c for c in reachable if self._qualifier(c, mentions)]
+            chosen = named or reachable
+            if len(chosen) > 1:
+                depth = {c.ref: len(self.model.parents_path(root.name, c.table)) for c in chosen}
+                nearest = min(depth.values())
+                chosen = [c for c in chosen if depth[c.ref] == nearest]
+            if len(chosen) > 1:
+                raise _Abstain(f"{value!r} is a value of {', '.join(c.ref for c in chosen)}; say which one.", [value])
+            column = chosen[0]
+            if any(f.column == column for f in filters):
+                raise _Abstain(f"The question names several values of {column.ref}; ask about one at a time.", [value])
+            filters.append(Filter(column, "=", value, self.question[span[0]:span[1]]))
+        return filters
+
+    def _qualifier(self, column: Column, mentions: list[_Mention]) -> bool:
+        """Whether the question names the value's column or its table ("the Jazz genre", "billing country Brazil");
+        such a mention is then used by the filter."""
+        for mention in mentions:
+            if self._all_used(mention):
+                continue
+            if column in mention.targets or any(isinstance(t, Entity) and t.name == column.table for t in mention.targets):
+                self._use_mention(mention)
+                return True
+        return False
+
+    def _comparisons(self, mentions: list[_Mention], root: Entity) -> list[Filter]:
+        filters = []
+        for mention in mentions:
+            if self._all_used(mention):
+                continue
+            numeric = [t for t in mention.targets if isinstance(t, Column) and t.kind == "number"
+                       and self.model.parents_path(root.name, t.table) is not None]
+            if not numeric:
+                continue
+            position = mention.end
+            for words, op in _COMPARISONS:
+                window = self.tokens[position:position + len(words)]
+                if tuple(t.lower for t in window) != words or any(t.used for t in window):
+                    continue
+                number_at = position + len(words)
+                value = _number(self.tokens[number_at].text) if number_at < len(self.tokens) else None
+                if value is None or self.tokens[number_at].used:
+                    continue
+                column = self._pick_column(numeric, mentions, mention, root)
+                self._use_mention(mention)
+                for t in window + [self.tokens[number_at]]:
+                    t.used = True
+                filters.append(Filter(column, op, value, self.question[mention_span(self, mention, number_at)]))
+                break
+        return filters
+
+    def _period_column(self, period, root: Entity, mentions: list[_Mention]) -> Period:
+        named = [t for m in mentions if not self._all_used(m) for t in m.targets
+                 if isinstance(t, Column) and t.kind == "date" and self.model.parents_path(root.name, t.table) is not None]
+        if len(named) == 1:
+            for mention in mentions:
+                if named[0] in mention.targets:
+                    self._use_mention(mention)
+            return Period(named[0], period)
+        by_depth: dict[int, list[Column]] = {}
+        for entity in self.model.entities:
+            path = self.model.parents_path(root.name, entity.name)
+            if path is None:
+                continue
+            by_depth.setdefault(len(path), []).extend(c for c in entity.columns if c.kind == "date")
+        for depth in sorted(by_depth):
+            dates = by_depth[depth]
+            if len(dates) == 1:
+                return Period(dates[0], period)
+            if len(dates) > 1:
+                raise _Abstain(f"{period.phrase!r} could be read on {', '.join(c.ref for c in dates)}; say which date.",
+                               [period.phrase])
+        raise _Abstain(f"{root.name} has no date to read {period.phrase!r} on.", [period.phrase])
+
+    def _joins(self, plan: Plan) -> list[Relationship]:
+        root = plan.measure.entity.name
+        joins: list[Relationship] = []
+        reached: dict[str, Relationship] = {}
+        for table in plan.tables():
+            path = self.model.parents_path(root, table)
+            if path is None:
+                raise _Abstain(f"{table} cannot be joined to {root} without counting rows twice.")
+            for relation in path:
+                known = reached.get(relation.parent)
+                if known is None:
+                    reached[relation.parent] = relation
+                    joins.append(relation)
+                elif known != relation:
+                    raise _Abstain(f"{relation.parent} is reached from {root} two ways; the question is ambiguous.")
+        return joins
+
+    # ---- small helpers ---------------------------------------------------------------------
+
+    def _pick_column(self, columns: list[Column], mentions, column_mention, root: Entity | None = None) -> Column:
+        if not columns:
+            raise _Abstain(f"'{self._text(column_mention)}' is not a numeric column.", [self._text(column_mention)])
+        if len(columns) == 1:
+            return columns[0]
+        tables = {t.name for m in mentions if m is not column_mention and not self._all_used(m)
+                  for t in m.targets if isinstance(t, Entity)}
+        named = [c for c in columns if c.table in tables]
+        if len(named) == 1:
+            for mention in mentions:
+                if any(isinstance(t, Entity) and t.name == named[0].table for t in mention.targets):
+                    self._use_mention(mention)
+            return named[0]
+        if root is not None:
+            own = [c for c in columns if c.table == root.name]
+            if len(own) == 1:
+                return own[0]
+        raise _Abstain(f"'{self._text(column_mention)}' could be {', '.join(c.ref for c in columns)}; "
+                       "name the table too.", [self._text(column_mention)])
+
+    def _phrase_at(self, phrases) -> int | None:
+        for position in range(len(self.tokens)):
+            for phrase in phrases:
+                window = self.tokens[position:position + len(phrase)]
+                if tuple(t.lower for t in window) == phrase and not any(t.used for t in window):
+                    for t in window:
+                        t.used = True
+                    return position + len(phrase) - 1
+        return None
+
+    def _find(self, test) -> int | None:
+        return next((i for i, t in enumerate(self.tokens) if not t.used and test(t)), None)
+
+    def _next_unused(self, position: int) -> int:
+        following = position + 1
+        while following < len(self.tokens) and self.tokens[following].lower in _FILLER:
+            following += 1
+        return following
+
+    def _next_mention(self, mentions: list[_Mention], position: int, kind: type | None = None) -> _Mention | None:
+        for mention in mentions:
+            if mention.start > position and not self._all_used(mention) and (
+                    kind is None or any(isinstance(t, kind) for t in mention.targets)):
+                return mention
+        return None
+
+    def _number_after(self, position: int) -> int | None:
+        following = position + 1
+        if following < len(self.tokens):
+            text = self.tokens[following].lower
+            number = _NUMBER_WORDS.get(text, int(text) if text.isdigit() else None)
+            if number is not None and number > 0:
+                self.tokens[following].used = True
+                return number
+        return None
+
+    def _use_mention(self, mention: _Mention) -> None:
+        for token in self.tokens[mention.start:mention.end]:
+            token.used = True
+
+    def _all_used(self, mention: _Mention) -> bool:
+        return all(t.used for t in self.tokens[mention.start:mention.end])
+
+    def _use_span(self, span: tuple[int, int]) -> None:
+        for token in self.tokens:
+            if token.span[0] >= span[0] and token.span[1] <= span[1]:
+                token.used = True
+
+    def _filler(self) -> None:
+        for token in self.tokens:
+            if not token.used and (token.lower in _FILLER or token.key in _FILLER):
+                token.used = True
+
+    def _text(self, mention: _Mention) -> str:
+        return self.question[self.tokens[mention.start].span[0]:self.tokens[mention.end - 1].span[1]]
+
+
+def mention_span(reader: _Reader, mention: _Mention, last: int) -> slice:
+    return slice(reader.tokens[mention.start].span[0], reader.tokens[last].span[1])
+
+
+def _forms(keys: list[str]) -> list[tuple[str, ...]]:
+    """The phrase as written, and with a verb's -d/-ed dropped from its last word ("priced" -> price)."""
+    forms = [tuple(keys)]
+    last = keys[-1]
+    for cut in (1, 2):
+        if last.endswith("ed") and len(last) - cut >= 3:
+            forms.append(tuple(keys[:-1] + [last[:-cut]]))
+    return forms
+
+
+def _only(targets, kind):
+    found = [t for t in targets if isinstance(t, kind)]
+    if len(found) != 1:
+        raise _Abstain("The question names a table ambiguously.")
+    return found[0]
+
+
+def _number(text: str) -> float | None:
+    cleaned = text.lstrip("$").replace(",", "")
+    try:
+        return float(cleaned)
+    except ValueError:
+        return None
+
+
+def _quoted(words: Sequence[str]) -> str:
+    return ", ".join(repr(word) for word in words)

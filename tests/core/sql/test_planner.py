@@ -1,0 +1,135 @@
+"""The question planner on Chinook, a database nobody here designed, on SQLite, PostgreSQL and MariaDB:
+every plan's rows equal a hand-written query's, the same plan returns the same rows on every
+engine, and a question with any word the plan cannot use abstains and names the words."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from decimal import Decimal
+
+import pytest
+
+from core.settings import Settings
+from core.sql.introspect import introspect
+from core.sql.plan import compile_plan
+from core.sql.planner import plan_question
+from core.sql.runner import GuardedRunner
+from core.sql.semantic import derive_model, words_of
+from tests.conftest import clean_env
+
+TODAY = dt.date(2025, 6, 30)
+
+# question -> the answer written by hand on the SQLite file (independent of the code under test)
+ANSWERED = {
+    "How many tracks are in the catalog?": "SELECT COUNT(*) FROM Track",
+    "How many customers are in Brazil?": "SELECT COUNT(*) FROM Customer WHERE Country = 'Brazil'",
+    "How many tracks are priced at $1.99?": "SELECT COUNT(*) FROM Track WHERE UnitPrice = 1.99",
+    "How many invoices were issued in Q2 2022?":
+        "SELECT COUNT(*) FROM Invoice WHERE InvoiceDate >= '2022-04-01' AND InvoiceDate < '2022-07-01'",
+    "How many tracks are in the Jazz genre?":
+        "SELECT COUNT(*) FROM Track t JOIN Genre g ON g.GenreId = t.GenreId WHERE g.Name = 'Jazz'",
+    "Which genre has the most tracks?":
+        "SELECT g.Name, COUNT(*) FROM Track t JOIN Genre g ON g.GenreId = t.GenreId GROUP BY g.GenreId "
+        "ORDER BY COUNT(*) DESC LIMIT 1",
+    "Which artist has the most albums?":
+        "SELECT a.Name, COUNT(*) FROM Album al JOIN Artist a ON a.ArtistId = al.ArtistId GROUP BY a.ArtistId "
+        "ORDER BY COUNT(*) DESC LIMIT 1",
+    "invoices per billing country": "SELECT BillingCountry, COUNT(*) FROM Invoice GROUP BY BillingCountry",
+    "customers per country": "SELECT Country, COUNT(*) FROM Customer GROUP BY Country",
+    "total of invoice totals in 2023":
+        "SELECT ROUND(SUM(Total), 2) FROM Invoice WHERE InvoiceDate >= '2023-01-01' AND InvoiceDate < '2024-01-01'",
+    "average unit price of tracks": "SELECT ROUND(AVG(UnitPrice), 2) FROM Track",
+    "How many invoices does each customer have?":
+        "SELECT c.FirstName, c.LastName, COUNT(*) FROM Invoice i JOIN Customer c ON c.CustomerId = i.CustomerId "
+        "GROUP BY c.CustomerId",
+    "number of tracks per media type":
+        "SELECT m.Name, COUNT(*) FROM Track t JOIN MediaType m ON m.MediaTypeId = t.MediaTypeId GROUP BY m.MediaTypeId",
+}
+
+ABSTAINED = {
+    "What is the profit margin per track?": "profit",
+    "How many customers are not in Brazil?": "not",
+    "How many customers bought Jazz tracks?": "bought",
+    "How much more did 2024 bring than 2023?": "bring",
+    "top customers by spend": "top",
+    "average track duration in minutes for each genre": "average",
+    "How many tracks are in Brazil?": "Brazil",
+}
+
+
+@pytest.fixture(scope="module")
+def sqlite_file(sqlite_chinook):
+    return sqlite_chinook.url.removeprefix("sqlite:///")
+
+
+def plain(path: str, sql: str):
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return connection.execute(sql).fetchall()
+    finally:
+        connection.close()
+
+
+def normalised(rows) -> list[tuple]:
+    """Rows comparable across engines: numbers rounded to cents, as sorted tuples."""
+    def cell(value):
+        if isinstance(value, (float, Decimal)):
+            return round(float(value), 2)
+        return value
+    return sorted(tuple(cell(v) for v in row) for row in rows)
+
+
+def answer(database, question: str):
+    schema = introspect(database.url, timeout_seconds=20)
+    model = derive_model(schema)
+    outcome = plan_question(question, model, TODAY)
+    assert outcome.plan is not None, f"{question!r} abstained: {outcome.reason}"
+    compiled = compile_plan(outcome.plan, model, list(outcome.joins))
+    settings = Settings.from_env(clean_env())
+    with GuardedRunner.from_settings(database.url, settings.sql) as runner:
+        return outcome.plan, runner.run(compiled.sql, compiled.params).rows
+
+
+@pytest.mark.parametrize("question", list(ANSWERED))
+def test_plans_answer_what_a_hand_written_query_answers(sqlite_chinook, sqlite_file, question):
+    _plan, rows = answer(sqlite_chinook, question)
+    assert normalised(rows) == normalised(plain(sqlite_file, ANSWERED[question]))
+
+
+@pytest.mark.parametrize("question", [
+    "How many customers are in Brazil?", "Which genre has the most tracks?", "How many invoices were issued in Q2 2022?",
+    "total of invoice totals in 2023", "number of tracks per media type", "How many tracks are in the Jazz genre?",
+])
+def test_the_same_plan_returns_the_same_rows_on_every_engine(chinook, sqlite_chinook, question):
+    plan, rows = answer(chinook, question)
+    _sqlite_plan, expected = answer(sqlite_chinook, question)
+    assert normalised(rows) == normalised(expected)
+    assert plan.measure.kind == _sqlite_plan.measure.kind
+
+
+@pytest.mark.parametrize("question", list(ABSTAINED))
+def test_a_word_the_plan_cannot_use_makes_it_abstain_and_names_the_word(sqlite_chinook, question):
+    model = derive_model(introspect(sqlite_chinook.url, timeout_seconds=20))
+    outcome = plan_question(question, model, TODAY)
+    assert outcome.plan is None
+    assert ABSTAINED[question].lower() in (outcome.reason + " ".join(outcome.unused)).lower()
+
+
+def test_the_interpretation_says_what_was_computed(sqlite_chinook):
+    plan, _rows = answer(sqlite_chinook, "How many invoices were issued in Q2 2022?")
+    assert plan.describe() == "number of Invoice · Invoice.InvoiceDate in Q2 2022 (2022-04-01 to 2022-06-30)"
+    assert plan.to_dict()["period"] == {"column": "Invoice.InvoiceDate", "start": "2022-04-01", "end": "2022-06-30"}
+
+
+def test_top_n_keeps_rows_tied_with_the_last(sqlite_chinook, sqlite_file):
+    _plan, rows = answer(sqlite_chinook, "top 2 customers by number of invoices")
+    counts = plain(sqlite_file, "SELECT COUNT(*) FROM Invoice GROUP BY CustomerId ORDER BY 1 DESC")
+    tied = sum(1 for (count,) in counts if count >= counts[1][0])
+    assert len(rows) == tied >= 2
+
+
+def test_identifier_words_split_every_naming_style():
+    assert words_of("InvoiceLine") == ("invoice", "line") == words_of("invoice_line") == words_of("INVOICE_LINE")
+    assert words_of("BillingCountry") == ("billing", "country")
+    assert words_of("HTTPStatusCode") == ("http", "status", "code")
