@@ -103,6 +103,9 @@ def render_answer(answer) -> None:
     if answer.source == "certified":
         st.success(f"Certified answer: matched “{answer.matched_question}” (similarity {answer.similarity:.2f}).",
                    icon=":material/verified:")
+    elif answer.source == "planned":
+        st.info(f"Read from the question over the database's schema: {escape_markdown(answer.interpretation)}. "
+                "Check the SQL below; Save as correct to certify it.", icon=":material/account_tree:")
     elif answer.source == "generated":
         st.info("SQL written by the LLM from the trained schema and examples: check it before relying on it.")
     else:

@@ -93,10 +93,12 @@ def ask(
         raise typer.Exit(2)
     result = answer.result
     payload = {"sql": answer.sql, "source": answer.source, "columns": list(result.columns), "rows": _rows(result.rows),
-               "truncated": result.truncated, "params": answer.params, "connection": answer.connection}
+               "truncated": result.truncated, "params": answer.params, "connection": answer.connection,
+               "plan": answer.plan}
     if result.truncated:
         payload["truncated_reason"] = result.truncated_reason
     human = f"-- {answer.source} answer" + (f" (matched {answer.matched_question!r})" if answer.matched_question else "")
+    human += f" ({answer.interpretation})" if answer.interpretation else ""
     human += "\n" + answer.sql + ("\n-- params: " + json.dumps(answer.params, default=str) if answer.params else "")
     emit(obj, payload, human + "\n\n" + _table(result.columns, result.rows, result.truncated, result.truncated_reason))
 

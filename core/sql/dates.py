@@ -1,4 +1,5 @@
-"""Relative dates in questions: "this week", "last month", "past 30 days", "in 2024", "since 2026-01-01".
+"""Dates in questions: "this week", "last month", "past 30 days", "in 2024", "Q2 2022", "between March
+and May", "since 2026-01-01".
 
 ``find_date_range(text, today)`` returns the first period a question names, as an inclusive
 ``DateRange`` with the span of the words it came from; ``resolve_date_phrase(phrase, today)``
@@ -108,6 +109,23 @@ def _named_month(name: str, year: str | None, today: dt.date) -> tuple[dt.date, 
     return dt.date(chosen, month, 1), _month_end(chosen, month)
 
 
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
+
+
+def _quarter(year: int, quarter: int) -> tuple[dt.date, dt.date]:
+    first_month = 3 * (quarter - 1) + 1
+    return dt.date(year, first_month, 1), _month_end(year, first_month + 2)
+
+
+def _month_span(first: str, last: str, year: str | None, today: dt.date) -> tuple[dt.date, dt.date]:
+    """"between March and May [2024]": the first day of one month to the last day of the other."""
+    start, _ = _named_month(first, year, today)
+    end_start, end = _named_month(last, year or str(start.year), today)
+    if end_start < start:
+        raise InvalidInput(f"The period {first} to {last} ends before it starts.")
+    return start, end
+
+
 def _between(first: str, second: str) -> tuple[dt.date, dt.date]:
     start, end = _iso_date(first), _iso_date(second)
     if end < start:
@@ -143,6 +161,12 @@ _RULES: tuple[Rule, ...] = (
     (re.compile(rf"\b(?:in|during|for|of|throughout)\s+{_MONTH_WORD}\.?(?:\s+(\d{{4}}))?\b"),
      lambda m, t: _named_month(m[1], m[2], t)),
     (re.compile(r"\b(?:in|during|for|of|throughout)\s+(\d{4})\b"), lambda m, t: (dt.date(int(m[1]), 1, 1), dt.date(int(m[1]), 12, 31))),
+    (re.compile(r"\b(?:(?:in|during|for|of)\s+)?(?:the\s+)?q([1-4])\s+(?:of\s+)?(\d{4})\b"), lambda m, t: _quarter(int(m[2]), int(m[1]))),
+    (re.compile(r"\b(?:(?:in|during|for|of)\s+)?(\d{4})\s+q([1-4])\b"), lambda m, t: _quarter(int(m[1]), int(m[2]))),
+    (re.compile(r"\b(?:(?:in|during|for)\s+)?the\s+(first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\s+of\s+(\d{4})\b"),
+     lambda m, t: _quarter(int(m[2]), _ORDINALS[m[1]])),
+    (re.compile(rf"\b(?:between|from)\s+{_MONTH_WORD}\s+(?:and|to|through|until)\s+{_MONTH_WORD}(?:\s+(\d{{4}}))?\b"),
+     lambda m, t: _month_span(m[1], m[2], m[3], t)),
     (re.compile(r"\b(?:all\s+time|ever|overall)\b"), lambda m, t: (EARLIEST, t)),
 )
 

@@ -4,10 +4,12 @@ Every method takes the workspace name first; nothing crosses workspaces. Every s
 whatever its source (typed, certified, generated, edited), runs through one pooled
 ``GuardedRunner`` per connection and is recorded in ``query_history``.
 
-Asking: the nearest trained question/SQL pair answers when it is close enough and its
-parameters can be filled from the question (no LLM needed). Otherwise, with an LLM, the Vanna
-adapter writes SQL from the retrieved context; without one, the answer abstains and lists the
-closest questions it can answer.
+Asking, in order: a trained question/SQL pair that says what the question says, up to its
+parameters (``core.sql.certified``); else the question read as a plan over the database's
+semantic model (``core.sql.planner``: every word accounted for, joins that cannot double-count);
+else, with an LLM, SQL the Vanna adapter writes from the retrieved context; else the answer
+abstains, saying which words it could not use, with the closest questions it can answer.
+None of these needs an LLM but the third.
 """
 
 from __future__ import annotations
@@ -35,10 +37,13 @@ from core.sql.connections import (ConnectionStore, SecretStore, SqlConnection, c
                                   split_password, sqlite_file_exists)
 from core.sql.dates import resolve_date_phrase
 from core.sql.introspect import SchemaCache, SchemaInfo, introspect
+from core.sql.plan import compile_plan
+from core.sql.planner import PlanOutcome, plan_question
 from core.sql.runner import GuardedRunner
+from core.sql.semantic import SemanticModel, derive_model
 from core.sql.training import HistoryEntry, QueryHistory, TrainingItem, WorkbenchVanna
 
-SOURCES = ("certified", "generated", "typed", "edited")
+SOURCES = ("certified", "planned", "generated", "typed", "edited")
 ConnectionRef = str | SqlConnection | None  # a saved connection's name or id, the object, or None: the default
 DEMO_CONNECTION_NAME = "demo"
 _ABSTAIN_HINT = ("Ask one of the questions below, add a question/SQL pair in the Training tab, or configure an LLM "
@@ -49,8 +54,10 @@ _ABSTAIN_HINT = ("Ask one of the questions below, add a question/SQL pair in the
 class SqlAnswer:
     """The answer to a database question or a run of SQL: what ran, where it came from, what it returned.
 
-    ``source`` is "certified", "generated", "typed" or "edited" ("" when it abstained). ``params``
-    are the values bound to the SQL's placeholders; ``described`` says how each parameter was read.
+    ``source`` is "certified", "planned" (read from the question over the semantic model),
+    "generated", "typed" or "edited" ("" when it abstained). ``params`` are the values bound to the
+    SQL's placeholders; ``described`` says how each parameter was read; ``plan`` is the planned
+    reading (``Plan.to_dict()``), whose ``interpretation`` is shown above the answer.
     """
 
     question: str
@@ -67,6 +74,11 @@ class SqlAnswer:
     similarity: float | None = None
     message: str = ""
     history_id: str = ""
+    plan: dict | None = None
+
+    @property
+    def interpretation(self) -> str:
+        return self.plan["interpretation"] if self.plan else ""
 
 
 class SqlService:
@@ -90,6 +102,7 @@ class SqlService:
         self._runners: dict[str, GuardedRunner] = {}
         self._adapters: dict[tuple[str, str], WorkbenchVanna] = {}
         self._cache = SchemaCache()
+        self._models: dict[str, tuple[SchemaInfo, SemanticModel]] = {}
         self._known_workspaces: set[str] = set()
         self._history = QueryHistory(metadata)
 
@@ -261,12 +274,36 @@ class SqlService:
             top = match.candidate
             return self._execute(saved, top.sql, "certified", question, params=match.binds,
                                  described=match.described, matched=top.question, similarity=top.similarity)
+        outcome = self.plan(saved.workspace, question, connection=saved, today=today)
+        if outcome.plan is not None:
+            compiled = compile_plan(outcome.plan, self.semantic_model(saved.workspace, saved), list(outcome.joins))
+            return self._execute(saved, compiled.sql, "planned", question, params=compiled.params,
+                                 plan=outcome.plan.to_dict())
         available, _why = self._llm().available()
         if available:
             sql = self._adapter(saved).generate_sql(question)
             return self._execute(saved, sql, "generated", question)
+        reasons = " ".join(dict.fromkeys(filter(None, (outcome.reason, match.reason if match.closest else ""))))
         return SqlAnswer(question=question, sql="", source="", result=None, connection=saved.name, abstained=True,
-                         closest=match.closest, message=f"{match.reason} {_ABSTAIN_HINT}")
+                         closest=match.closest, message=f"{reasons} {_ABSTAIN_HINT}")
+
+    def semantic_model(self, workspace: str, connection: ConnectionRef = None) -> SemanticModel:
+        """What the connection's tables and columns mean in words, derived from its schema."""
+        saved = self.connection(workspace, connection)
+        schema = self.schema(saved.workspace, saved)
+        with self._lock:
+            cached = self._models.get(saved.id)
+            if cached is None or cached[0] is not schema:
+                cached = (schema, derive_model(schema))
+                self._models[saved.id] = cached
+        return cached[1]
+
+    def plan(self, workspace: str, question: str, *, connection: ConnectionRef = None,
+             today: dt.date | None = None) -> PlanOutcome:
+        """The question read as a plan over the semantic model, or why it cannot be (no SQL runs)."""
+        saved = self.connection(workspace, connection)
+        return plan_question(_clean_question(question), self.semantic_model(saved.workspace, saved),
+                             today or self._today())
 
     def run(self, workspace: str, sql: str, connection: ConnectionRef = None, source: str = "typed", *,
             question: str = "", params: Mapping[str, Any] | None = None) -> SqlAnswer:
@@ -358,6 +395,7 @@ class SqlService:
 
     def _forget(self, saved: SqlConnection) -> None:
         with self._lock:
+            self._models.pop(saved.id, None)
             runner = self._runners.pop(saved.id, None)
             self._adapters.pop((saved.workspace, saved.id), None)
         self._cache.forget(saved.id)
@@ -370,7 +408,7 @@ class SqlService:
 
     def _execute(self, saved: SqlConnection, sql: str, source: str, question: str, *,
                  params: Mapping[str, Any] | None = None, described: Mapping[str, str] | None = None,
-                 matched: str = "", similarity: float | None = None) -> SqlAnswer:
+                 matched: str = "", similarity: float | None = None, plan: dict | None = None) -> SqlAnswer:
         try:
             result = self._runner(saved).run(sql, dict(params) if params else None)
         except WorkbenchError as error:
@@ -380,7 +418,7 @@ class SqlService:
         history_id = self._record(saved, question, sql, source, row_count=len(result.rows), elapsed=result.elapsed)
         return SqlAnswer(question=question, sql=sql, source=source, result=result, connection=saved.name,
                          params=dict(params or {}), described=dict(described or {}), chart=choose_chart(result),
-                         matched_question=matched, similarity=similarity, history_id=history_id)
+                         matched_question=matched, similarity=similarity, history_id=history_id, plan=plan)
 
     def _record(self, saved: SqlConnection, question: str, sql: str, source: str, **outcome: Any) -> str:
         return self._history.record(saved.workspace, saved.id, question, sql, source, **outcome)

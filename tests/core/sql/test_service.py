@@ -129,8 +129,10 @@ def test_save_as_correct_turns_a_typed_query_into_a_certified_answer(workbench):
     generate_demo(settings.sql.demo_db_path.parent, today=TODAY)
     sql = workbench.sql
     question = "How many customers does each segment have?"
-    assert sql.ask("default", question, today=TODAY).abstained, "nothing is trained yet"
+    before = sql.ask("default", question, today=TODAY)
+    assert before.source == "planned", "nothing is trained yet: the planner reads it from the schema"
     typed = sql.run("default", "SELECT segment, COUNT(*) AS customers FROM customers GROUP BY segment ORDER BY segment")
+    assert before.result.rows == typed.result.rows
     item = sql.save_as_correct("default", question, typed.sql)
     assert item.kind == "question_sql" and item.question == question
     again = sql.ask("default", "how many customers are in each segment", today=TODAY)
@@ -161,7 +163,11 @@ def test_workspaces_never_see_each_others_connections_or_training(demo):
     other = sql.add_connection("team-b", "demo-copy", f"sqlite:///{demo.settings.sql.demo_db_path}")
     assert [c.name for c in sql.connections("team-b")] == ["demo-copy"]
     assert sql.training_items("team-b") == []
-    assert sql.ask("team-b", "How many orders came from Chennai this week?", today=TODAY).abstained
+    # The default workspace's certified pair does not answer here; team-b's own schema does.
+    answer = sql.ask("team-b", "How many orders came from Chennai this week?", today=TODAY)
+    assert answer.source == "planned" and answer.matched_question == ""
+    certified = sql.ask("default", "How many orders came from Chennai this week?", today=TODAY)
+    assert certified.source == "certified" and answer.result.rows == certified.result.rows
     with pytest.raises(NotFound):
         sql.connection("team-b", sql.connection("default").id)
     assert sql.connection("default").id != other.id
