@@ -368,20 +368,18 @@ class _Reader:
                 if named[0] in mention.targets:
                     self._use_mention(mention)
             return Period(named[0], period)
-        by_depth: dict[int, list[Column]] = {}
-        for entity in self.model.entities:
-            path = self.model.parents_path(root.name, entity.name)
-            if path is None:
-                continue
-            by_depth.setdefault(len(path), []).extend(c for c in entity.columns if c.kind == "date")
-        for depth in sorted(by_depth):
-            dates = by_depth[depth]
-            if len(dates) == 1:
-                return Period(dates[0], period)
-            if len(dates) > 1:
-                raise _Abstain(f"{period.phrase!r} could be read on {', '.join(c.ref for c in dates)}; say which date.",
-                               [period.phrase])
-        raise _Abstain(f"{root.name} has no date to read {period.phrase!r} on.", [period.phrase])
+        # Only the measured table's own dates: a parent's date may be another event (a customer's
+        # support rep's hire date is not when the customer joined). A parent's date must be named.
+        dates = [c for c in root.columns if c.kind == "date"]
+        if len(dates) == 1:
+            return Period(dates[0], period)
+        if len(dates) > 1:
+            raise _Abstain(f"{period.phrase!r} could be read on {', '.join(c.ref for c in dates)}; say which date.",
+                           [period.phrase])
+        reachable = [c.ref for entity in self.model.entities if entity is not root
+                     and self.model.parents_path(root.name, entity.name) for c in entity.columns if c.kind == "date"]
+        hint = f" Name the date to use, e.g. {', '.join(reachable[:3])}." if reachable else ""
+        raise _Abstain(f"{root.name} has no date of its own to read {period.phrase!r} on.{hint}", [period.phrase])
 
     def _joins(self, plan: Plan) -> list[Relationship]:
         root = plan.measure.entity.name
