@@ -1,9 +1,11 @@
 """Keyword search (BM25, via bm25s) over a workspace's chunks.
 
-The corpus is the ``chunks`` table of the metadata store, which only holds chunks of fully
-indexed documents, so keyword results can never show a half-ingested document. The bm25s
-index is a derived cache, persisted under ``<data dir>/keyword/<workspace>/`` with the
-workspace's index generation; it is rebuilt on first search after any add or delete.
+The corpus is the ``chunks`` table of the metadata store (read through the document
+repository), which only holds chunks of fully indexed documents, and search results are
+resolved to visible documents only, so keyword results never show a half-ingested document.
+The bm25s index is a derived cache, persisted under ``<data dir>/keyword/<workspace>/`` with
+the workspace's index generation, which the repository bumps with every change to chunks; it
+is rebuilt on first search after any add or delete.
 Rebuilding once per change batch (not per document) keeps bulk ingestion linear.
 """
 
@@ -17,9 +19,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
-
-from core.metadata import MetadataStore, chunks, documents, index_state
+from core.document_repository import DocumentRepository
+from core.metadata import MetadataStore
 
 # bm25s logs progress bars and info lines we do not want in the CLI's stderr or the app log.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -39,23 +40,10 @@ class _Loaded:
     retriever: object | None  # None when the workspace has no chunks
 
 
-def current_generation(conn, workspace: str) -> int:
-    row = conn.execute(select(index_state.c.generation).where(index_state.c.workspace == workspace)).first()
-    return int(row[0]) if row else 0
-
-
-def bump_generation(conn, workspace: str) -> None:
-    """Call inside the transaction that changes a workspace's chunks."""
-    generation = current_generation(conn, workspace)
-    if generation == 0 and conn.execute(select(index_state.c.workspace).where(index_state.c.workspace == workspace)).first() is None:
-        conn.execute(index_state.insert().values(workspace=workspace, generation=1))
-    else:
-        conn.execute(index_state.update().where(index_state.c.workspace == workspace).values(generation=generation + 1))
-
-
 class KeywordIndex:
     def __init__(self, metadata: MetadataStore, root: Path):
         self.metadata = metadata
+        self.documents = DocumentRepository(metadata)
         self.root = root
         self._loaded: dict[str, _Loaded] = {}
         self._lock = threading.Lock()
@@ -78,8 +66,7 @@ class KeywordIndex:
         ]
 
     def _ensure(self, workspace: str) -> _Loaded:
-        with self.metadata.connect() as conn:
-            generation = current_generation(conn, workspace)
+        generation = self.documents.generation(workspace)
         with self._lock:
             loaded = self._loaded.get(workspace)
             if loaded is not None and loaded.generation == generation:
@@ -111,13 +98,7 @@ class KeywordIndex:
         return _Loaded(generation, chunk_ids, retriever)
 
     def _rebuild(self, workspace: str, generation: int) -> _Loaded:
-        with self.metadata.connect() as conn:
-            rows = conn.execute(
-                select(chunks.c.id, chunks.c.heading, chunks.c.text, documents.c.title)
-                .join(documents, documents.c.id == chunks.c.document_id)
-                .where(chunks.c.workspace == workspace)
-                .order_by(chunks.c.id)
-            ).all()
+        rows = self.documents.keyword_corpus(workspace)
         chunk_ids = [row.id for row in rows]
         retriever = None
         if rows:

@@ -3,7 +3,8 @@
 SQLite file under the data dir by default, any SQLAlchemy URL otherwise. The tables below are
 the models; the database gets them through the Alembic revisions in ``core/migrations``,
 applied on first use (a test checks the two never differ). Only plain rows live here; other
-modules own the meaning of their rows.
+modules own the meaning of their rows: every query on ``documents``, ``chunks`` and
+``index_state`` is in ``core.document_repository``.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ documents = Table(
     Column("content_hash", String(64), nullable=False),
     Column("size_bytes", Integer, nullable=False),
     Column("chunk_count", Integer, nullable=False, default=0),
-    # "indexing" while stores are being written; "indexed" once every store has the document.
+    # A DocumentStatus: "indexing" while stores are being written, "indexed" once every store has
+    # the document, "deleting" while it is removed from them.
     Column("status", String(16), nullable=False),
     Column("chunk_settings", String(64), nullable=False, default=""),
     Column("created_at", String(32), nullable=False),

@@ -8,7 +8,8 @@ from typing import Any
 
 
 class DocumentStatus(StrEnum):
-    """A document row's state. Only INDEXED documents are listed and searched."""
+    """A document row's state. Only INDEXED documents are listed and searched (the rule lives in
+    ``core.document_repository``)."""
 
     INDEXING = "indexing"  # its stores are being written (or a crashed write waits for repair)
     INDEXED = "indexed"  # every store has it
@@ -37,7 +38,7 @@ class Document:
     size_bytes: int
     chunk_count: int
     created_at: str
-    status: str = DocumentStatus.INDEXED
+    status: DocumentStatus = DocumentStatus.INDEXED
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 Only fully indexed documents are searched. The vector query itself excludes documents that
 are not indexed (a ``where`` Chroma applies before ranking): filtering afterwards let the
 thousands of vectors a killed upload left crowd every real result out of the top k. Every
-hit is then resolved through the ``chunks`` table, which only holds chunks of indexed documents.
+hit is then resolved through the document repository, which only returns chunks of visible
+(indexed) documents.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Sequence
 
-from sqlalchemy import select
-
+from core.document_repository import DocumentRepository
 from core.errors import InvalidInput, WorkbenchError
 from core.ingest.pipeline import CHUNK_PURPOSE
 from core.keyword import KeywordIndex
-from core.metadata import MetadataStore, chunks, documents
-from core.records import Chunk, DocumentStatus, Hit, document_id_of
+from core.metadata import MetadataStore
+from core.records import Hit, document_id_of
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ class SearchFilters:
 class Retriever:
     def __init__(self, metadata: MetadataStore, embedder, vectors, keyword: KeywordIndex, graph=None):
         self.metadata = metadata
+        self.documents = DocumentRepository(metadata)
         self.embedder = embedder
         self.vectors = vectors
         self.keyword = keyword
@@ -100,15 +101,12 @@ class Retriever:
         words = set(_content_words(query))
         if len(words) < 2:
             return set()
-        with self.metadata.connect() as conn:
-            rows = conn.execute(select(documents.c.id, documents.c.title).where(
-                documents.c.workspace == workspace, documents.c.status == DocumentStatus.INDEXED)).all()
         named = set()
-        for row in rows:
-            title = set(_content_words(row.title))
-            shared = title & words
-            if len(shared) >= 2 and len(shared) * 2 >= len(title):
-                named.add(row.id)
+        for document_id, title in self.documents.visible_titles(workspace).items():
+            title_words = set(_content_words(title))
+            shared = title_words & words
+            if len(shared) >= 2 and len(shared) * 2 >= len(title_words):
+                named.add(document_id)
         return named
 
     def _vector(self, workspace, query, pool, filters, min_similarity) -> list[tuple[str, float]]:
@@ -127,9 +125,7 @@ class Retriever:
 
     def _unindexed(self, workspace: str) -> set[str]:
         """Documents being indexed, repaired or deleted: few at any time (indexed ones are the many)."""
-        with self.metadata.connect() as conn:
-            return {row.id for row in conn.execute(select(documents.c.id).where(
-                documents.c.workspace == workspace, documents.c.status != DocumentStatus.INDEXED))}
+        return set(self.documents.unfinished_ids(workspace))
 
     def _keyword(self, workspace, query, pool, filters) -> list[tuple[str, float]]:
         # BM25 has no metadata filter: over-fetch, then keep chunks of documents that pass.
@@ -159,40 +155,28 @@ class Retriever:
         return ranked
 
     def _documents_matching(self, workspace: str, filters: SearchFilters) -> set[str]:
-        import json
-
-        with self.metadata.connect() as conn:
-            rows = conn.execute(select(documents.c.id, documents.c.doc_type, documents.c.tags, documents.c.created_at)
-                                .where(documents.c.workspace == workspace)).all()
         allowed = set()
-        for row in rows:
-            day = date.fromisoformat(row.created_at[:10])
-            if filters.doc_types and row.doc_type not in filters.doc_types:
+        for document in self.documents.all_documents(workspace):
+            day = date.fromisoformat(document.created_at[:10])
+            if filters.doc_types and document.doc_type not in filters.doc_types:
                 continue
-            if filters.tags and not set(filters.tags) <= set(json.loads(row.tags or "[]")):
+            if filters.tags and not set(filters.tags) <= set(document.tags):
                 continue
             if (filters.since and day < filters.since) or (filters.until and day > filters.until):
                 continue
-            allowed.add(row.id)
+            allowed.add(document.id)
         return allowed
 
     def _resolve(self, workspace: str, ranked: Sequence[tuple[str, float]], mode: str) -> list[Hit]:
         if not ranked:
             return []
-        ids = [chunk_id for chunk_id, _ in ranked]
-        with self.metadata.connect() as conn:
-            rows = conn.execute(
-                select(chunks, documents.c.title)
-                .join(documents, documents.c.id == chunks.c.document_id)
-                .where(chunks.c.workspace == workspace, chunks.c.id.in_(ids), documents.c.status == DocumentStatus.INDEXED)
-            ).all()
-        by_id = {row.id: row for row in rows}
+        found = self.documents.visible_chunks(workspace, [chunk_id for chunk_id, _ in ranked])
         hits = []
         for chunk_id, score in ranked:
-            row = by_id.get(chunk_id)
-            if row is None:
+            if chunk_id not in found:
                 continue
-            hits.append(Hit(chunk=chunk_from_row(row), document_title=row.title, score=round(float(score), 6), mode=mode))
+            chunk, title = found[chunk_id]
+            hits.append(Hit(chunk=chunk, document_title=title, score=round(float(score), 6), mode=mode))
         return hits
 
 
@@ -228,13 +212,6 @@ def _unique(ranked: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
     for item, score in ranked:
         seen.setdefault(item, score)
     return list(seen.items())
-
-
-def chunk_from_row(row) -> Chunk:
-    return Chunk(
-        id=row.id, document_id=row.document_id, workspace=row.workspace, text=row.text, position=row.position,
-        page=row.page, heading_path=tuple(row.heading.split(" > ")) if row.heading else (), token_count=row.token_count,
-    )
 
 
 def highlight(text: str, query: str, *, marker: str = "**") -> str:

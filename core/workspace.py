@@ -6,12 +6,9 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from sqlalchemy import select
-
-from core.errors import NotFound, UnsupportedFile
-from core.metadata import chunks as chunks_table
-from core.metadata import documents as documents_table
-from core.records import Chunk, Document, DocumentStatus, Hit
+from core.document_repository import DocumentRepository
+from core.errors import UnsupportedFile
+from core.records import Chunk, Document, Hit
 
 if TYPE_CHECKING:  # pragma: no cover
     from core.ingest.pipeline import IngestResult, ProgressCallback, Upload
@@ -87,32 +84,19 @@ class Workspace:
         return unreadable + self.ingest(uploads, doc_type=doc_type, tags=tags, progress=progress)
 
     def documents(self) -> list[Document]:
-        from core.ingest.pipeline import document_from_row
-
-        with self.workbench.metadata.connect() as conn:
-            rows = conn.execute(select(documents_table).where(documents_table.c.workspace == self.name, documents_table.c.status == DocumentStatus.INDEXED)
-                                .order_by(documents_table.c.created_at.desc(), documents_table.c.title)).all()
-        return [document_from_row(row) for row in rows]
+        return self._documents().visible(self.name)
 
     def document(self, document_id: str) -> Document:
-        from core.ingest.pipeline import document_from_row
-
-        with self.workbench.metadata.connect() as conn:
-            row = conn.execute(select(documents_table).where(
-                documents_table.c.workspace == self.name, documents_table.c.id == document_id,
-                documents_table.c.status == DocumentStatus.INDEXED)).first()
-        if row is None:
-            raise NotFound(f"No document {document_id} in workspace {self.name}.")
-        return document_from_row(row)
+        return self._documents().visible_document(self.name, document_id)
 
     def chunks(self, document_id: str) -> list[Chunk]:
-        from core.retrieval import chunk_from_row
+        repository = self._documents()
+        repository.visible_document(self.name, document_id)  # NotFound for a document not visible
+        return repository.chunks_of(self.name, document_id)
 
-        self.document(document_id)
-        with self.workbench.metadata.connect() as conn:
-            rows = conn.execute(select(chunks_table).where(chunks_table.c.workspace == self.name, chunks_table.c.document_id == document_id)
-                                .order_by(chunks_table.c.position)).all()
-        return [chunk_from_row(row) for row in rows]
+    def _documents(self) -> DocumentRepository:
+        # Cheap to build; to be replaced by one repository the workbench builds (workbench.documents).
+        return DocumentRepository(self.workbench.metadata)
 
     def delete_document(self, document_id: str) -> None:
         self.workbench.ingestion.delete(self.name, document_id)

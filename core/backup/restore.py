@@ -28,7 +28,6 @@ from core.backup.secrets import decrypt
 from core.backup.snapshot import SECRETS_FILE
 from core.errors import ConfigError, InvalidInput
 from core.migrations import head_revision
-from core.records import DocumentStatus
 from core.settings import Settings
 
 ENCRYPTED_SECRETS = "data/" + SECRETS_FILE.as_posix() + ".enc"
@@ -162,22 +161,22 @@ def _place_secrets(staging: Path, manifest: dict, passphrase, exclude_secrets: b
 
 def _finish(settings: Settings, manifest: dict, prebuilt: dict) -> dict:
     """Open the restored stores: migrate, repair leftovers, and report what needs attention."""
-    from core.metadata import documents, sql_connections
+    from core.document_repository import DocumentRepository
+    from core.metadata import sql_connections
     from core.workbench import build_workbench
 
     workbench = build_workbench(settings, **prebuilt)
     try:
         workbench.metadata.ensure_schema()
-        with workbench.metadata.connect() as conn:
-            unfinished = sorted({r.workspace for r in conn.execute(
-                select(documents.c.workspace).where(documents.c.status != DocumentStatus.INDEXED))})
+        repository = DocumentRepository(workbench.metadata)
+        unfinished = repository.workspaces_with_unfinished()
         repaired = []
         for workspace in unfinished:
             repaired += workbench.ingestion.repair(workspace, stale_after=0)
         if unfinished:
             workbench.ingestion.stop_repairs()
+        count = repository.count_visible()
         with workbench.metadata.connect() as conn:
-            count = conn.execute(select(documents.c.id).where(documents.c.status == DocumentStatus.INDEXED)).all()
             connections = conn.execute(select(sql_connections.c.workspace, sql_connections.c.name,
                                               sql_connections.c.secret_ref)).all()
     finally:
@@ -186,5 +185,5 @@ def _finish(settings: Settings, manifest: dict, prebuilt: dict) -> dict:
     stored = json.loads(secrets_path.read_text(encoding="utf-8")) if secrets_path.is_file() else {}
     needs = [{"workspace": c.workspace, "connection": c.name} for c in connections if c.secret_ref and c.secret_ref not in stored]
     restored = [item for item in manifest["included"] if not (str(item).startswith("secrets") and needs)]
-    return {"data_dir": str(settings.data_dir), "restored": restored, "documents": len(count), "needs_password": needs,
+    return {"data_dir": str(settings.data_dir), "restored": restored, "documents": count, "needs_password": needs,
             "repaired": repaired, "excluded": manifest["excluded"]}

@@ -23,15 +23,16 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from core.backup import metadata_copy
 from core.backup.manifest import (FORMAT, FORMAT_VERSION, MANIFEST_NAME, RECORD_NAME, compression_of, member_table,
                                   record_backup)
 from core.backup.secrets import check_passphrase, encrypt
 from core.data_lock import GATE_NAME, LOCK_NAME, DataLock
+from core.document_repository import DocumentRepository, is_visible
 from core.errors import BackendUnavailable, InvalidInput
 from core.metadata import now_iso
-from core.records import DocumentStatus
 from core.settings import Settings
 
 SECRETS_FILE = Path("secrets") / "connections.json"
@@ -134,14 +135,19 @@ def _metadata(settings: Settings, folder: Path) -> dict:
 
 
 def _count_documents(folder: Path, metadata: dict) -> int:
+    """Visible documents in the backup's copy of the metadata store."""
     if metadata["kind"] == "sqlite":
-        with sqlite3.connect(folder / "workbench.db") as db:
-            try:
-                return db.execute("SELECT count(*) FROM documents WHERE status = 'indexed'").fetchone()[0]
-            except sqlite3.OperationalError:
-                return 0
+        # A bare engine, not a MetadataStore: the copy keeps its revision and journal mode.
+        path = folder / "workbench.db"
+        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(path))
+        try:
+            return DocumentRepository(engine).count_visible()
+        except OperationalError:  # a store that was never migrated has no documents table
+            return 0
+        finally:
+            engine.dispose()
     rows = metadata_copy.DumpSource(folder).rows("documents") or iter(())
-    return sum(1 for row in rows if row.get("status") == DocumentStatus.INDEXED)
+    return sum(1 for row in rows if is_visible(row.get("status")))
 
 
 def _secrets(data_dir: Path, staging: Path, encrypt_secrets: bool, passphrase: str | None, included: list,

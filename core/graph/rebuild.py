@@ -1,9 +1,10 @@
 """Rebuild a workspace's graph from the documents already ingested, with progress.
 
-The metadata ``chunks`` table holds the canonical text of every chunk of every indexed
-document, so the graph can be rebuilt without the original files or the embedding model:
-after the graph backend changed, after extraction improved, after an LLM was configured, or
-after the database behind the workspace gained rows to link to.
+The metadata ``chunks`` table (read through ``core.document_repository``) holds the canonical
+text of every chunk of every indexed document, so the graph can be rebuilt without the
+original files or the embedding model: after the graph backend changed, after extraction
+improved, after an LLM was configured, or after the database behind the workspace gained rows
+to link to.
 
 The workspace's graph is cleared first, so what was left behind (by documents deleted while
 the graph was unreachable, say) goes too. One document that fails is reported and the
@@ -16,14 +17,10 @@ import logging
 from dataclasses import dataclass
 from typing import Callable
 
-from sqlalchemy import select
-
+from core.document_repository import DocumentRepository
 from core.errors import WorkbenchError
 from core.graph.indexer import GraphIndexer
-from core.ingest.pipeline import document_from_row
-from core.metadata import MetadataStore, chunks, documents
-from core.records import DocumentStatus
-from core.retrieval import chunk_from_row
+from core.metadata import MetadataStore
 
 logger = logging.getLogger(__name__)
 
@@ -63,20 +60,15 @@ def rebuild_graph(
 ) -> RebuildReport:
     """Clear the workspace's graph and add every indexed document again; returns what was built."""
     report = progress or (lambda _event: None)
-    with metadata.connect() as conn:
-        docs = [document_from_row(row) for row in conn.execute(
-            select(documents).where(documents.c.workspace == workspace, documents.c.status == DocumentStatus.INDEXED)
-            .order_by(documents.c.created_at, documents.c.id))]
+    repository = DocumentRepository(metadata)
+    docs = repository.visible(workspace, oldest_first=True)
     indexer.refresh(workspace)  # the database may have changed since the gazetteer was read
     indexer.store.clear_workspace(workspace)
     failed: list[tuple[str, str]] = []
     chunk_total = 0
     for done, document in enumerate(docs):
         report(RebuildProgress(done, len(docs), document.title))
-        with metadata.connect() as conn:
-            rows = conn.execute(select(chunks).where(chunks.c.workspace == workspace, chunks.c.document_id == document.id)
-                                .order_by(chunks.c.position)).all()
-        records = [chunk_from_row(row) for row in rows]
+        records = repository.chunks_of(workspace, document.id)
         try:
             indexer.add(workspace, document, records)
         except WorkbenchError as exc:

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from rapidfuzz import fuzz
-from sqlalchemy import select
 
+from core.document_repository import DocumentRepository
 from core.graph import normalize as norm
 from core.graph.store import AMOUNT, DATED, MENTIONED_WITH, DbRef, Fact, GraphStore
 from core.records import GraphNode
@@ -114,12 +114,14 @@ def _one_opening(method):
 
 
 class GraphRetriever:
-    """Reads the graph for questions. ``metadata`` (the MetadataStore) supplies document titles."""
+    """Reads the graph for questions. ``metadata`` (the MetadataStore) supplies document titles
+    and evidence passages."""
 
     def __init__(self, store: GraphStore, extractor, *, metadata=None) -> None:
         self.store = store
         self.extractor = extractor
         self.metadata = metadata
+        self.documents = DocumentRepository(metadata) if metadata is not None else None
         self._recent: dict[tuple[str, str], tuple[float, list[EntityMatch]]] = {}
         self._lock = threading.Lock()
 
@@ -297,13 +299,8 @@ class GraphRetriever:
         wanted = sorted({fact.evidence[0] for fact in facts if fact.evidence})
         if not wanted:
             return {}
-        if self.metadata is not None:
-            from core.metadata import chunks
-
-            with self.metadata.connect() as conn:
-                rows = conn.execute(select(chunks.c.id, chunks.c.text, chunks.c.document_id)
-                                    .where(chunks.c.workspace == workspace, chunks.c.id.in_(wanted))).all()
-            return {row.id: (row.text, row.document_id) for row in rows}
+        if self.documents is not None:
+            return self.documents.passages(workspace, wanted)
         found: dict[str, tuple[str, str]] = {}
         for fact in facts:  # without metadata: the graph's own copy of the text, a lookup per fact
             if fact.evidence and fact.evidence[0] not in found:
@@ -314,15 +311,9 @@ class GraphRetriever:
 
     def titles(self, workspace: str, document_ids: Iterable[str]) -> dict[str, str]:
         """Document titles from the metadata store (empty without one)."""
-        ids = sorted(set(document_ids))
-        if self.metadata is None or not ids:
+        if self.documents is None:
             return {}
-        from core.metadata import documents
-
-        with self.metadata.connect() as conn:
-            rows = conn.execute(select(documents.c.id, documents.c.title)
-                                .where(documents.c.workspace == workspace, documents.c.id.in_(ids))).all()
-        return {row.id: row.title for row in rows}
+        return self.documents.titles(workspace, document_ids)
 
 
 def _untitled(document_id: str) -> str:

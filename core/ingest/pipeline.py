@@ -25,16 +25,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Collection, Iterable, Protocol, Sequence
 
-from sqlalchemy import delete, select, update
-
 from core.data_lock import DataLock
+from core.document_repository import DocumentRepository, document_from_row
 from core.errors import InvalidInput, NotFound, UnsupportedFile, WorkbenchError
 from core.ingest.chunking import ChunkDraft, chunk_blocks
 from core.ingest.ownership import Claim, has_lock_file, try_claim
 from core.ingest.parsers import Block, ParsedDocument, ParseLimits, display_name, parse_document
 from core.ingest.repair_worker import RepairWorker
-from core.keyword import bump_generation
-from core.metadata import MetadataStore, chunks, documents, new_id, now_iso
+from core.metadata import MetadataStore, new_id, now_iso
 from core.records import Chunk, Document, DocumentStatus, chunk_id
 from core.vectors import clean_metadata
 
@@ -119,6 +117,7 @@ class IngestionPipeline:
                  chunk_overlap: int, max_bytes: int, batch_size: int = 64, indexers: Iterable[DocumentIndexer] = (),
                  parse_limits: ParseLimits | None = None):
         self.metadata = metadata
+        self.documents = DocumentRepository(metadata)
         self.embedder = embedder
         self.vectors = vectors
         self.files_root = files_root
@@ -156,7 +155,7 @@ class IngestionPipeline:
                 results.append(IngestResult(upload.filename, "error", error=f"{upload.filename} could not be indexed: "
                                             f"{type(exc).__name__}. Nothing of it was kept; try again.", error_kind="error"))
             report("done")
-        self._repairs.schedule(workspace, self._unfinished_ids(workspace))
+        self._repairs.schedule(workspace, self.documents.unfinished_ids(workspace))
         return results
 
     def wait_for_repairs(self, timeout: float | None = None) -> bool:
@@ -172,12 +171,12 @@ class IngestionPipeline:
 
     def delete(self, workspace: str, document_id: str) -> None:
         """Remove a document from every store."""
-        row = self._document_row(workspace, document_id)
+        row = self.documents.row(workspace, document_id)
         if row is None:
             raise NotFound(f"No document {document_id} in workspace {workspace}.")
         with self._claim_or_refuse(workspace, row), self._data_lock.shared():
             # Marked first, so that a store failing half-way leaves a row repair() finishes removing.
-            self._set_status(workspace, document_id, DocumentStatus.DELETING)
+            self.documents.set_status(workspace, document_id, DocumentStatus.DELETING)
             self._discard(workspace, document_id)
 
     def reindex(self, workspace: str, document_id: str, *, chunk_tokens: int, chunk_overlap: int,
@@ -185,7 +184,7 @@ class IngestionPipeline:
         """Re-chunk a document with new settings; its old chunks are replaced in every store."""
         if chunk_overlap >= chunk_tokens:
             raise InvalidInput("Chunk overlap must be smaller than the chunk size.")
-        row = self._document_row(workspace, document_id)
+        row = self.documents.row(workspace, document_id)
         if row is None:
             raise NotFound(f"No document {document_id} in workspace {workspace}.")
         with self._claim_or_refuse(workspace, row), self._data_lock.shared():
@@ -203,11 +202,8 @@ class IngestionPipeline:
         blocks = self._load_blocks(workspace, row.id)
         drafts = chunk_blocks(blocks, count_tokens=self.embedder.count_tokens, count_tokens_many=self.embedder.count_tokens_many,
                               target_tokens=chunk_tokens, overlap_tokens=chunk_overlap)
-        self._set_status(workspace, row.id, DocumentStatus.INDEXING)
-        with self.metadata.begin() as conn:
-            conn.execute(delete(chunks).where(chunks.c.document_id == row.id))
-            conn.execute(update(documents).where(documents.c.id == row.id).values(chunk_count=0))
-            bump_generation(conn, workspace)
+        self.documents.set_status(workspace, row.id, DocumentStatus.INDEXING)
+        self.documents.clear_chunks(workspace, row.id)
         for indexer in self.indexers:
             indexer.remove(workspace, row.id)
         return self._index(workspace, document_from_row(row), drafts, f"{chunk_tokens}/{chunk_overlap}", report,
@@ -225,11 +221,8 @@ class IngestionPipeline:
         ``only`` limits the repair to these ids; ``stop`` ends it between batches. Returns the
         ids repaired.
         """
-        with self.metadata.connect() as conn:
-            rows = conn.execute(select(documents).where(documents.c.workspace == workspace, documents.c.status != DocumentStatus.INDEXED)
-                                .order_by(documents.c.updated_at)).all()
         done = []
-        for row in rows:
+        for row in self.documents.unfinished(workspace):
             if (only is not None and row.id not in only) or (stop is not None and stop.is_set()):
                 continue
             claim = self._claim_abandoned(workspace, row, stale_after)
@@ -244,7 +237,7 @@ class IngestionPipeline:
         return done
 
     def _repair_one(self, workspace: str, document_id: str, stop: threading.Event | None) -> bool:
-        row = self._document_row(workspace, document_id)  # again, now that we hold its claim
+        row = self.documents.row(workspace, document_id)  # again, now that we hold its claim
         if row is None or row.status == DocumentStatus.INDEXED:
             if row is None:  # finished and removed meanwhile: drop the folder our claim created
                 shutil.rmtree(self._files_dir(workspace, document_id), ignore_errors=True)
@@ -266,11 +259,6 @@ class IngestionPipeline:
                 self.repair(workspace, stale_after=STALE_SECONDS, only={document_id}, stop=stop)
             except Exception:  # one document's failure (logged) must not hold up the others
                 logger.exception("background repair of document %s failed; the next ingest retries it", document_id)
-
-    def _unfinished_ids(self, workspace: str) -> list[str]:
-        with self.metadata.connect() as conn:
-            return [r.id for r in conn.execute(select(documents.c.id).where(
-                documents.c.workspace == workspace, documents.c.status != DocumentStatus.INDEXED))]
 
     def _chunk_settings_of(self, row) -> tuple[int, int]:
         tokens, _, overlap = (row.chunk_settings or f"{self.chunk_tokens}/{self.chunk_overlap}").partition("/")
@@ -294,11 +282,6 @@ class IngestionPipeline:
             raise InvalidInput(f"{row.filename} is being indexed right now; try again when that finishes.")
         return claim
 
-    def _set_status(self, workspace: str, document_id: str, status: str) -> None:
-        with self.metadata.begin() as conn:
-            conn.execute(update(documents).where(documents.c.workspace == workspace, documents.c.id == document_id)
-                         .values(status=status, updated_at=now_iso()))
-
     # ---- one document ------------------------------------------------------------------
 
     def _ingest_one(self, workspace, upload: Upload, doc_type, tags, report) -> IngestResult:
@@ -310,7 +293,7 @@ class IngestionPipeline:
         if not upload.data:
             raise UnsupportedFile(f"{upload.filename} is empty (0 bytes).")
         content_hash = hashlib.sha256(upload.data).hexdigest()
-        existing = self._find_by_hash(workspace, content_hash)
+        existing = self.documents.find_by_hash(workspace, content_hash)
         if existing is not None:
             if existing.status == DocumentStatus.INDEXED:
                 return IngestResult(upload.filename, "duplicate", existing.id, existing.chunk_count)
@@ -333,14 +316,7 @@ class IngestionPipeline:
             doc_type=doc_type or parsed.doc_type, tags=tags, content_hash=content_hash,
             size_bytes=len(upload.data), chunk_count=0, created_at=now_iso(), status=DocumentStatus.INDEXING,
         )
-        with self.metadata.begin() as conn:
-            conn.execute(documents.insert().values(
-                id=document.id, workspace=workspace, title=document.title, filename=document.filename,
-                doc_type=document.doc_type, tags=json.dumps(list(tags)), content_hash=content_hash,
-                size_bytes=document.size_bytes, chunk_count=0, status=DocumentStatus.INDEXING,
-                chunk_settings=f"{self.chunk_tokens}/{self.chunk_overlap}", created_at=document.created_at,
-                updated_at=document.created_at,
-            ))
+        self.documents.insert(document, chunk_settings=f"{self.chunk_tokens}/{self.chunk_overlap}")
         try:
             self._save_files(workspace, document.id, upload, parsed)
             count = self._index(workspace, document, drafts, f"{self.chunk_tokens}/{self.chunk_overlap}", report)
@@ -360,7 +336,7 @@ class IngestionPipeline:
             return IngestResult(upload.filename, "indexing", row.id, 0)
         document_id = row.id
         with claim, self._data_lock.shared():
-            row = self._document_row(workspace, document_id)  # again, now that we hold its claim
+            row = self.documents.row(workspace, document_id)  # again, now that we hold its claim
             if row is not None and row.status == DocumentStatus.INDEXED:
                 return IngestResult(upload.filename, "duplicate", row.id, row.chunk_count)
             if row is None or row.status != DocumentStatus.INDEXING or not (self._files_dir(workspace, row.id) / "blocks.json").exists():
@@ -369,12 +345,8 @@ class IngestionPipeline:
                 self._discard(workspace, document_id)
                 return None
             # The re-upload's name, type and tags win: they are what the user asked for now.
-            values = {"filename": upload.filename, "tags": json.dumps(list(tags))}
-            if doc_type:
-                values["doc_type"] = doc_type
-            with self.metadata.begin() as conn:
-                conn.execute(update(documents).where(documents.c.id == row.id).values(**values, updated_at=now_iso()))
-            row = self._document_row(workspace, row.id)
+            self.documents.relabel(row.id, filename=upload.filename, tags=tags, doc_type=doc_type)
+            row = self.documents.row(workspace, row.id)
             tokens, overlap = self._chunk_settings_of(row)
             logger.warning("Resuming document %s: an earlier upload of %s was interrupted", row.id, upload.filename)
             count = self._rebuild(workspace, row, tokens, overlap, report)
@@ -398,20 +370,12 @@ class IngestionPipeline:
                 workspace, CHUNK_PURPOSE, [c.id for c in batch], vectors, [c.text for c in batch],
                 [_vector_metadata(c, document, day) for c in batch],
             )
-            self._touch(document.id)
+            self.documents.touch(document.id)
             report("embed", total - len(todo) + min(start + self.batch_size, len(todo)), total)
         report("index", 0, total)
         for indexer in self.indexers:
             indexer.add(workspace, document, records)
-        with self.metadata.begin() as conn:
-            conn.execute(chunks.insert(), [
-                {"id": c.id, "workspace": workspace, "document_id": document.id, "position": c.position, "page": c.page,
-                 "heading": " > ".join(c.heading_path), "text": c.text, "token_count": c.token_count}
-                for c in records
-            ])
-            conn.execute(update(documents).where(documents.c.id == document.id).values(
-                status=DocumentStatus.INDEXED, chunk_count=total, chunk_settings=chunk_settings, updated_at=now_iso()))
-            bump_generation(conn, workspace)
+        self.documents.mark_indexed(workspace, document.id, records, chunk_settings=chunk_settings)
         report("index", total, total)
         return total
 
@@ -430,10 +394,6 @@ class IngestionPipeline:
         self.vectors.delete(workspace, CHUNK_PURPOSE, ids=stale)
         return [c for c in records if c.id not in kept]
 
-    def _touch(self, document_id: str) -> None:
-        with self.metadata.begin() as conn:
-            conn.execute(update(documents).where(documents.c.id == document_id).values(updated_at=now_iso()))
-
     # ---- removal -----------------------------------------------------------------------
 
     def _discard(self, workspace: str, document_id: str) -> None:
@@ -443,10 +403,7 @@ class IngestionPipeline:
         row stays (as "indexing") so that ``repair()`` finishes the removal later.
         """
         self._remove_index_data(workspace, document_id)
-        with self.metadata.begin() as conn:
-            conn.execute(delete(chunks).where(chunks.c.document_id == document_id))
-            conn.execute(delete(documents).where(documents.c.id == document_id))
-            bump_generation(conn, workspace)
+        self.documents.remove(workspace, document_id)
         shutil.rmtree(self._files_dir(workspace, document_id), ignore_errors=True)
 
     def _remove_index_data(self, workspace: str, document_id: str) -> None:
@@ -475,18 +432,6 @@ class IngestionPipeline:
         if not path.exists():
             raise NotFound(f"The stored text of document {document_id} is missing; upload the file again.")
         return [Block(**b) for b in json.loads(path.read_text(encoding="utf-8"))]
-
-    # ---- lookups -----------------------------------------------------------------------
-
-    def _find_by_hash(self, workspace: str, content_hash: str):
-        """The document with these bytes, an indexed one first."""
-        with self.metadata.connect() as conn:
-            rows = conn.execute(select(documents).where(documents.c.workspace == workspace, documents.c.content_hash == content_hash)).all()
-        return next((r for r in rows if r.status == DocumentStatus.INDEXED), rows[0] if rows else None)
-
-    def _document_row(self, workspace: str, document_id: str):
-        with self.metadata.connect() as conn:
-            return conn.execute(select(documents).where(documents.c.workspace == workspace, documents.c.id == document_id)).first()
 
 
 class _Stopped(Exception):
@@ -526,12 +471,3 @@ def _vector_metadata(chunk: Chunk, document: Document, day: int) -> dict:
         "heading": " > ".join(chunk.heading_path), "doc_type": document.doc_type,
         "tags": list(document.tags), "day": day,
     }
-
-
-def document_from_row(row) -> Document:
-    return Document(
-        id=row.id, workspace=row.workspace, title=row.title, filename=row.filename, doc_type=row.doc_type,
-        tags=tuple(json.loads(row.tags or "[]")), content_hash=row.content_hash, size_bytes=row.size_bytes,
-        chunk_count=row.chunk_count, created_at=row.created_at, status=row.status,
-    )
-
