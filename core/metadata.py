@@ -89,20 +89,6 @@ index_state = Table(
     Column("generation", Integer, nullable=False, default=0),
 )
 
-jobs = Table(
-    "jobs",
-    metadata_schema,
-    Column("id", String(36), primary_key=True),
-    Column("workspace", String(64), nullable=False, index=True),
-    Column("kind", String(32), nullable=False),
-    Column("status", String(16), nullable=False),  # running | done | failed
-    Column("done", Integer, nullable=False, default=0),
-    Column("total", Integer, nullable=False, default=0),
-    Column("message", Text, nullable=False, default=""),
-    Column("created_at", String(32), nullable=False),
-    Column("updated_at", String(32), nullable=False),
-)
-
 sql_connections = Table(
     "sql_connections",
     metadata_schema,

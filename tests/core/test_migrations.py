@@ -88,6 +88,32 @@ def test_a_pre_migration_database_is_stamped_at_the_baseline_and_upgraded(metada
     engine.dispose()
 
 
+def test_the_unused_jobs_table_is_dropped_and_a_downgrade_restores_it(metadata_url):
+    # Revision 0003 drops it; stepping back (as restoring an older backup does) brings back the
+    # table exactly as the baseline made it, so rows from such a backup still load.
+    engine = sqlalchemy.create_engine(metadata_url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_config(connection), "0002")
+            before = _columns_and_indexes(connection, "jobs")
+        assert before[0], "the baseline made a jobs table"
+        upgrade(engine)
+        with engine.connect() as connection:
+            assert "jobs" not in sqlalchemy.inspect(connection).get_table_names()
+        with engine.begin() as connection:
+            command.downgrade(_config(connection), "0002")
+            assert _columns_and_indexes(connection, "jobs") == before
+    finally:
+        engine.dispose()
+
+
+def _columns_and_indexes(connection, table: str) -> tuple[list, list]:
+    inspector = sqlalchemy.inspect(connection)
+    columns = [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)]
+    indexes = sorted((i["name"], tuple(i["column_names"])) for i in inspector.get_indexes(table))
+    return columns, indexes
+
+
 def test_a_database_newer_than_the_code_is_refused(tmp_path):
     url = f"sqlite:///{tmp_path / 'workbench.db'}"
     MetadataStore(url).ensure_schema()
