@@ -134,6 +134,7 @@ class Assistant:
             certified_threshold=self._certified_threshold,
             graph_entities=tuple(self._graph_entities(workspace, standalone, problems)),
             schema_terms=self._schema_terms(workspace, problems) if has_database else frozenset(),
+            planned=self._planned(workspace, standalone, problems) if has_database else "",
         )
         llm = self._llm()
         route = route_with_llm(llm, standalone, signals) if llm.available()[0] else route_by_rules(standalone, signals)
@@ -172,6 +173,16 @@ class Assistant:
             logger.warning("schema lookup failed: %s", exc)
             problems.append(f"The database could not be consulted: {exc}")
             return frozenset()
+
+    def _planned(self, workspace: str, question: str, problems: list[str]) -> str:
+        """The interpretation when the whole question reads as a plan over the database (no SQL runs)."""
+        try:
+            outcome = self._sql().plan(workspace, question)
+        except WorkbenchError as exc:
+            logger.warning("question planning failed: %s", exc)
+            problems.append(f"The database could not be consulted: {exc}")
+            return ""
+        return outcome.plan.describe() if outcome.plan is not None else ""
 
     def _sql_answer(self, workspace: str, question: str, problems: list[str]):
         try:

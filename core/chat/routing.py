@@ -59,6 +59,8 @@ class Signals:
     database_values: tuple[str, ...] = ()  # values of the database found in the question (e.g. a city)
     graph_entities: tuple[str, ...] = ()  # graph entity names found in the question
     schema_terms: frozenset[str] = frozenset()  # table and column names of the connected database
+    # the question read in full as a plan over the database's semantic model (its interpretation)
+    planned: str = ""
 
 
 def asks_for_rows(question: str, signals: Signals) -> bool:
@@ -76,6 +78,9 @@ def route_by_rules(question: str, signals: Signals) -> Route:
         if signals.certified_similarity is not None and signals.certified_similarity >= signals.certified_threshold:
             database = True
             reasons.append(f"matches a certified database question ({signals.certified_similarity:.2f})")
+        if signals.planned:
+            database = True
+            reasons.append(f"reads as a database question: {signals.planned}")
         rows = asks_for_rows(question, signals)
         if rows:
             database = True
