@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from core.data_lock import DataLock
 from core.data_manifest import FORMAT_VERSION, DataDirState, DataManifest, ManifestCheckedEmbedder
 from core.health import BackendHealth, check_all
-from core.metadata import MetadataStore, chunks, training_items, validate_workspace_name
+from core.metadata import MetadataStore, training_items, validate_workspace_name
 from core.registry import build_chosen, chosen_class, chosen_name
 from core.settings import Settings
 
@@ -63,8 +63,8 @@ class Workbench:
 
     def _count_vectors(self) -> int:
         with self.metadata.connect() as conn:
-            return sum(conn.execute(select(func.count()).select_from(table)).scalar() or 0
-                       for table in (chunks, training_items))
+            training = conn.execute(select(func.count()).select_from(training_items)).scalar() or 0
+        return self.documents.count_chunks() + training
 
     @property
     def embedder(self):
@@ -87,6 +87,13 @@ class Workbench:
         with self._services_lock:
             lazy = self._services.setdefault(name, _Lazy(factory))
         return lazy.get()
+
+    @property
+    def documents(self):
+        """Every query on the documents and chunks tables (core.document_repository)."""
+        from core.document_repository import DocumentRepository
+
+        return self.service("documents", lambda: DocumentRepository(self.metadata))
 
     @property
     def keyword(self):
@@ -180,8 +187,7 @@ class Workbench:
             certified_threshold=self.settings.sql.certified_threshold))
 
     def _document_filenames(self, workspace: str, document_ids) -> dict[str, str]:
-        handle = self.workspace(workspace)
-        return {doc_id: handle.document(doc_id).filename for doc_id in document_ids}
+        return {doc_id: self.documents.visible_document(workspace, doc_id).filename for doc_id in document_ids}
 
     def workspace(self, name: str | None = None) -> "Workspace":
         from core.workspace import Workspace

@@ -95,8 +95,7 @@ class Workspace:
         return repository.chunks_of(self.name, document_id)
 
     def _documents(self) -> DocumentRepository:
-        # Cheap to build; to be replaced by one repository the workbench builds (workbench.documents).
-        return DocumentRepository(self.workbench.metadata)
+        return self.workbench.documents
 
     def delete_document(self, document_id: str) -> None:
         self.workbench.ingestion.delete(self.name, document_id)
