@@ -156,8 +156,12 @@ class _Reader:
         found = []
         for match in exact_values(self.question, list(holders), taken):
             words = tuple(fold(w) for w in _TOKEN.findall(match.value))
-            if words in names:  # "Track" the value is read as the entity's name
-                continue
+            if words in names:
+                # "email" a value of a channel column and "email" a customer's column: either reading
+                # could be meant, and guessing would answer one question for another.
+                holders_text = ", ".join(c.ref for c in holders[match.value])
+                raise _Abstain(f"{match.text!r} is both a value of {holders_text} and the name of a table or column; "
+                               "say which you mean.", [match.text])
             self._use_span(match.span)
             found.append((match.value, holders[match.value], match.span))
         return found
