@@ -20,9 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
-from core.sql.certified import exact_values
 from core.sql.dates import find_date_range
 from core.sql.plan import Filter, Grouping, Measure, Period, Plan
 from core.sql.semantic import Column, Entity, Relationship, SemanticModel
@@ -32,7 +31,9 @@ _TOKEN = re.compile(r"\$?\d+(?:[.,]\d+)*|[^\W\d_]+(?:'[^\W\d_]+)?")
 _MAX_PHRASE = 4
 # Words that never change what is asked. "total" is not here: it may be a sum or a column.
 _FILLER = (FUNCTION_WORDS - {"total", "than", "much", "many"}) | frozenset(
-    "catalog catalogue overall altogether currently".split())
+    "catalog catalogue overall altogether currently".split()
+    # verbs that only say where a row is or that it exists: "customers who live in Paris"
+    + "live lives living located based released".split())
 _COUNT_PHRASES = (("how", "many"), ("number", "of"), ("count", "of"), ("count",))
 _AGGREGATE_WORDS = {"total": "sum", "sum": "sum", "average": "avg", "avg": "avg", "mean": "avg",
                     "maximum": "max", "max": "max", "highest": "max", "largest": "max", "biggest": "max",
@@ -88,9 +89,14 @@ class _Abstain(Exception):
         self.reason, self.unused = reason, tuple(unused)
 
 
-def plan_question(question: str, model: SemanticModel, today: dt.date) -> PlanOutcome:
-    """The plan that answers ``question`` exactly, or an abstention with its reason."""
-    reader = _Reader(question, model, today)
+def plan_question(question: str, model: SemanticModel, today: dt.date,
+                  values_for: Callable[[Column], Sequence[str]] | None = None) -> PlanOutcome:
+    """The plan that answers ``question`` exactly, or an abstention with its reason.
+
+    ``values_for(column)`` gives the distinct values of a text column that is not a category
+    (names, cities), so a question can name them; without it only category values are known.
+    """
+    reader = _Reader(question, model, today, values_for)
     try:
         return reader.read()
     except _Abstain as stop:
@@ -102,8 +108,9 @@ def plan_question(question: str, model: SemanticModel, today: dt.date) -> PlanOu
 
 
 class _Reader:
-    def __init__(self, question: str, model: SemanticModel, today: dt.date):
+    def __init__(self, question: str, model: SemanticModel, today: dt.date, values_for=None):
         self.question, self.model, self.today = question, model, today
+        self.values_for = values_for or (lambda column: ())
         self.tokens = [_Token(m.group(0), fold(m.group(0).lstrip("$")), m.span()) for m in _TOKEN.finditer(question)]
 
     # ---- the whole reading ---------------------------------------------------------------
@@ -145,25 +152,57 @@ class _Reader:
             self._use_span(found.span)
         return found
 
-    def _values(self) -> list[tuple[str, list[Column], tuple[int, int]]]:
-        """Category values written in the question, with every column that holds each."""
-        holders: dict[str, list[Column]] = {}
+    def _values(self) -> list[tuple[dict[Column, str], tuple[int, int]]]:
+        """Values of the database written in the question (plurals folded: "MPEG audio files"), longest
+        first, with every column that holds each. Category values are always known; the values of
+        other text columns (names, cities) when the service loaded them."""
         names = {entity.words for entity in self.model.entities} | {c.words for c in self.model.columns()}
+        index: dict[tuple[str, ...], dict[str, list[Column]]] = {}
         for column in self.model.columns():
-            for value in column.values:
-                holders.setdefault(value, []).append(column)
-        taken = [t.span for t in self.tokens if t.used]
+            category = column.kind == "category"
+            known = column.values if category else (self.values_for(column) if column.kind == "text" else ())
+            for value in known:
+                words = tuple(fold(w) for w in _TOKEN.findall(value))
+                if not words or all(w in _GRAMMAR or _number(w) is not None for w in words) or len(value) < 2:
+                    continue  # a track called "One" or "You" is no value a question names
+                if words in names and not category:
+                    continue  # free text that happens to be a name reads as the name
+                index.setdefault(words, {}).setdefault(value, []).append(column)
+        longest = max((len(k) for k in index), default=0)
         found = []
-        for match in exact_values(self.question, list(holders), taken):
-            words = tuple(fold(w) for w in _TOKEN.findall(match.value))
-            if words in names:
+        position = 0
+        while position < len(self.tokens):
+            match = None
+            for size in range(min(longest, len(self.tokens) - position), 0, -1):
+                window = self.tokens[position:position + size]
+                if any(t.used for t in window):
+                    continue
+                spelled = index.get(tuple(t.key for t in window))
+                if spelled is None:
+                    continue
+                # Short codes ("CA", "ON") must be written as the database writes them.
+                spelled = {v: c for v, c in spelled.items() if len(v) > 3 or v in self.question}
+                if spelled:
+                    match = (window, spelled)
+                    break
+            if match is None:
+                position += 1
+                continue
+            window, spelled = match
+            span = (window[0].span[0], window[-1].span[1])
+            text = self.question[span[0]:span[1]]
+            holders = [c for columns in spelled.values() for c in columns]
+            if tuple(t.key for t in window) in names:
                 # "email" a value of a channel column and "email" a customer's column: either reading
                 # could be meant, and guessing would answer one question for another.
-                holders_text = ", ".join(c.ref for c in holders[match.value])
-                raise _Abstain(f"{match.text!r} is both a value of {holders_text} and the name of a table or column; "
-                               "say which you mean.", [match.text])
-            self._use_span(match.span)
-            found.append((match.value, holders[match.value], match.span))
+                raise _Abstain(f"{text!r} is both a value of {', '.join(c.ref for c in holders)} and the name of "
+                               "a table or column; say which you mean.", [text])
+            if len(spelled) > 1 and len({c.ref for c in holders}) == 1:
+                raise _Abstain(f"{text!r} matches several values of {holders[0].ref}.", [text])
+            for token in window:
+                token.used = True
+            found.append(({column: value for value, columns in spelled.items() for column in columns}, span))
+            position += len(window)
         return found
 
     def _mentions(self) -> list[_Mention]:
@@ -299,8 +338,7 @@ class _Reader:
         columns = [t for t in mention.targets if isinstance(t, Column) and t.kind in ("category", "text")
                    and self.model.parents_path(root.name, t.table) is not None]
         if len(columns) > 1:
-            depth = {c.ref: len(self.model.parents_path(root.name, c.table)) for c in columns}
-            columns = [c for c in columns if depth[c.ref] == min(depth.values())]
+            columns = [c for c in columns if c.table == root.name] or columns  # as for values: own column wins
         if len(columns) == 1:
             return Grouping(column=columns[0])
         raise _Abstain(f"'{self._text(mention)}' could mean several columns, or none the {root.name} rows reach; "
@@ -308,7 +346,8 @@ class _Reader:
 
     def _value_filters(self, values, root: Entity, mentions: list[_Mention]) -> list[Filter]:
         filters: list[Filter] = []
-        for value, holders, span in values:
+        for spelled, span in values:
+            holders, value = list(spelled), self.question[span[0]:span[1]]
             reachable = [c for c in holders if self.model.parents_path(root.name, c.table) is not None]
             if not reachable:
                 raise _Abstain(f"{value!r} is a value of {', '.join(c.ref for c in holders)}, which the "
@@ -316,15 +355,16 @@ class _Reader:
             named = [c for c in reachable if self._qualifier(c, mentions)]
             chosen = named or reachable
             if len(chosen) > 1:
-                depth = {c.ref: len(self.model.parents_path(root.name, c.table)) for c in chosen}
-                nearest = min(depth.values())
-                chosen = [c for c in chosen if depth[c.ref] == nearest]
+                # The measured rows' own column wins ("customers in Canada": the customer's country, not
+                # their support rep's); between two joined tables nothing does ("Iron Maiden": an album
+                # title and an artist).
+                chosen = [c for c in chosen if c.table == root.name] or chosen
             if len(chosen) > 1:
                 raise _Abstain(f"{value!r} is a value of {', '.join(c.ref for c in chosen)}; say which one.", [value])
             column = chosen[0]
             if any(f.column == column for f in filters):
                 raise _Abstain(f"The question names several values of {column.ref}; ask about one at a time.", [value])
-            filters.append(Filter(column, "=", value, self.question[span[0]:span[1]]))
+            filters.append(Filter(column, "=", spelled[column], value))
         return filters
 
     def _qualifier(self, column: Column, mentions: list[_Mention]) -> bool:

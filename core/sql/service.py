@@ -46,6 +46,11 @@ from core.sql.training import HistoryEntry, QueryHistory, TrainingItem, Workbenc
 SOURCES = ("certified", "planned", "generated", "typed", "edited")
 ConnectionRef = str | SqlConnection | None  # a saved connection's name or id, the object, or None: the default
 DEMO_CONNECTION_NAME = "demo"
+# Text values a question may name (cities, artists, titles): listed only for tables up to this size,
+# and only values short enough to be a name rather than free text.
+_MAX_ROWS_FOR_NAMES = 1_000_000
+_MAX_NAME_CHARS = 60
+_MAX_NAME_WORDS = 6
 _ABSTAIN_HINT = ("Ask one of the questions below, add a question/SQL pair in the Training tab, or configure an LLM "
                  "(AW_OLLAMA_HOST) so the workbench can write SQL itself.")
 
@@ -302,8 +307,21 @@ class SqlService:
              today: dt.date | None = None) -> PlanOutcome:
         """The question read as a plan over the semantic model, or why it cannot be (no SQL runs)."""
         saved = self.connection(workspace, connection)
-        return plan_question(_clean_question(question), self.semantic_model(saved.workspace, saved),
-                             today or self._today())
+        model = self.semantic_model(saved.workspace, saved)
+        return plan_question(_clean_question(question), model, today or self._today(),
+                             values_for=lambda column: self._text_values(saved, model, column))
+
+    def _text_values(self, saved: SqlConnection, model: SemanticModel, column) -> tuple[str, ...]:
+        """Names, cities, titles a question may name: the distinct short values of a text column (cached),
+        for tables small enough to list them; none for free text."""
+        rows = model.entity(column.table).table.row_count
+        if rows is None or rows > _MAX_ROWS_FOR_NAMES:
+            return ()
+        try:
+            values = self._column_values(saved, column.ref)
+        except WorkbenchError:
+            return ()  # a column that cannot be listed simply names nothing
+        return tuple(v for v in values if len(v) <= _MAX_NAME_CHARS and len(v.split()) <= _MAX_NAME_WORDS)
 
     def run(self, workspace: str, sql: str, connection: ConnectionRef = None, source: str = "typed", *,
             question: str = "", params: Mapping[str, Any] | None = None) -> SqlAnswer:

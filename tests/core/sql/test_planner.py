@@ -133,3 +133,24 @@ def test_identifier_words_split_every_naming_style():
     assert words_of("InvoiceLine") == ("invoice", "line") == words_of("invoice_line") == words_of("INVOICE_LINE")
     assert words_of("BillingCountry") == ("billing", "country")
     assert words_of("HTTPStatusCode") == ("http", "status", "code")
+
+
+def text_values(path: str):
+    """The values_for the SQL service gives the planner: distinct values of a text column (here read plainly)."""
+    def values_for(column):
+        return tuple(str(v) for (v,) in plain(path, f'SELECT DISTINCT "{column.name}" FROM "{column.table}" '
+                                                      f'WHERE "{column.name}" IS NOT NULL LIMIT 1000'))
+    return values_for
+
+
+def test_names_of_a_text_column_are_values_and_two_joined_tables_holding_one_abstain(sqlite_chinook, sqlite_file):
+    model = derive_model(introspect(sqlite_chinook.url, timeout_seconds=20))
+    values_for = text_values(sqlite_file)
+    paris = plan_question("How many customers live in Paris?", model, TODAY, values_for)
+    assert paris.plan is not None and paris.plan.filters[0].column.ref == "Customer.City"
+    # "Iron Maiden" is an album title and an artist: neither is the tracks' own column, so no guess
+    maiden = plan_question("How many tracks does Iron Maiden have?", model, TODAY, values_for)
+    assert maiden.plan is None and "Album.Title" in maiden.reason and "Artist.Name" in maiden.reason
+    # plurals fold onto the database's spelling
+    mpeg = plan_question("How many tracks are MPEG audio files?", model, TODAY, values_for)
+    assert mpeg.plan is not None and mpeg.plan.filters[0].value == "MPEG audio file"
