@@ -23,7 +23,7 @@ from core.sql.dates import DateRange
 from core.sql.semantic import Column, Entity, Relationship, SemanticModel
 
 AGGREGATES = {"count": "count", "sum": "total", "avg": "average", "min": "least", "max": "most"}
-OPERATORS = {"=": "is", ">": "over", ">=": "at least", "<": "under", "<=": "at most"}
+OPERATORS = {"=": "is", "!=": "is not", ">": "over", ">=": "at least", "<": "under", "<=": "at most"}
 
 
 @dataclass(frozen=True)
@@ -59,18 +59,25 @@ class Period:
         return f"{self.column.ref} {self.range.describe()}"
 
 
+GRAINS = {"year": "%Y", "month": "%Y-%m", "day": "%Y-%m-%d"}
+
+
 @dataclass(frozen=True)
 class Grouping:
-    """Group by one column, or by an entity (its key, shown by its label columns)."""
+    """Group by one column (a date column by a grain: year, month, day), or by an entity (its key,
+    shown by its label columns)."""
 
     column: Column | None = None
     entity: Entity | None = None
+    grain: str = ""
 
     @property
     def table(self) -> str:
         return self.column.table if self.column is not None else self.entity.name
 
     def describe(self) -> str:
+        if self.grain:
+            return f"{self.grain} of {self.column.ref}"
         return self.column.ref if self.column is not None else self.entity.name
 
 
@@ -144,22 +151,33 @@ def compile_plan(plan: Plan, model: SemanticModel, joins: list[Relationship]) ->
         return exp.Placeholder(this=name)
 
     shown: list[exp.Expression] = []
+    names: list[str] = []  # the output name of each shown expression
     grouped: list[exp.Expression] = []
     for group in plan.groups:
         alias = aliases[group.table]
-        if group.column is not None:
+        if group.grain:
+            # ISO text of the grain ("2024-03"), the same on every engine, and sorted in time order
+            column = exp.TimeToStr(this=_column(alias, group.column.name), format=exp.Literal.string(GRAINS[group.grain]))
+            shown.append(column)
+            names.append(group.grain)
+            grouped.append(column)
+        elif group.column is not None:
             column = _column(alias, group.column.name)
             shown.append(column)
+            names.append(group.column.name)
             grouped.append(column)
         else:
             entity = group.entity
             keys = [_column(alias, key) for key in entity.table.primary_key] or [_column(alias, c.name) for c in entity.labels]
             labels = [_column(alias, c.name) for c in entity.labels] or keys
             shown += labels
+            names += [label.name for label in labels]
             grouped += _unique(keys + labels)
+    names = _unique_names(names)
     measure = _measure(plan.measure, aliases[root.name])
     measure_name = _measure_name(plan.measure)
-    query = query.select(*shown, exp.alias_(measure, measure_name, quoted=True))
+    query = query.select(*[exp.alias_(e, n, quoted=True) for e, n in zip(shown, names)],
+                         exp.alias_(measure, measure_name, quoted=True))
     conditions = []
     for item in plan.filters:
         column = _column(aliases[item.column.table], item.column.name)
@@ -175,26 +193,23 @@ def compile_plan(plan: Plan, model: SemanticModel, joins: list[Relationship]) ->
     if grouped:
         query = query.group_by(*grouped)
     if plan.limit is not None:
-        query = _top_with_ties(query, shown, measure, measure_name, plan)
+        query = _top_with_ties(query, names, measure, measure_name, plan)
     elif plan.descending is not None:
-        query = query.order_by(exp.Ordered(this=_name(measure_name), desc=plan.descending), *shown)
+        query = query.order_by(exp.Ordered(this=_name(measure_name), desc=plan.descending), *map(_name, names))
     elif shown:
-        query = query.order_by(*shown)
+        query = query.order_by(*map(_name, names))
     sql = query.sql(dialect=dialect)
     # sqlglot writes PostgreSQL placeholders as %(name)s; the runner binds :name on every engine.
     sql = re.sub(r"%\((p\d+)\)s", r":\1", sql)
     return CompiledPlan(sql, params)
 
 
-def _top_with_ties(query: exp.Select, shown: list[exp.Expression], measure: exp.Expression, measure_name: str,
+def _top_with_ties(query: exp.Select, names: list[str], measure: exp.Expression, measure_name: str,
                    plan: Plan) -> exp.Select:
     """Top N by rank, so rows tied with the Nth are all kept: "the genre with the most tracks" is
     every genre with that many, not one of them picked by the engine."""
-    names = _unique_names([column.name for column in shown])
     inner = query.select(exp.Window(this=exp.Anonymous(this="RANK"), order=exp.Order(expressions=[
         exp.Ordered(this=measure.copy(), desc=bool(plan.descending))])).as_("rank_", quoted=True), append=True)
-    inner.set("expressions", [exp.alias_(column, name, quoted=True) for column, name in zip(shown, names)]
-              + inner.expressions[len(shown):])
     outer = exp.select(*[_name(name) for name in names], _name(measure_name)).from_(
         exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("ranked"))))
     return outer.where(_name("rank_") <= exp.Literal.number(plan.limit)).order_by(
@@ -249,4 +264,5 @@ def _measure_name(measure: Measure) -> str:
 
 
 def _compare(column: exp.Expression, op: str, value: exp.Expression) -> exp.Expression:
-    return {"=": exp.EQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}[op](this=column, expression=value)
+    return {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT,
+            "<=": exp.LTE}[op](this=column, expression=value)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from core.sql.dates import find_date_range
-from core.sql.plan import Filter, Grouping, Measure, Period, Plan
+from core.sql.plan import GRAINS, Filter, Grouping, Measure, Period, Plan
 from core.sql.semantic import Column, Entity, Relationship, SemanticModel
 from core.sql.wording import FUNCTION_WORDS, fold
 
@@ -48,10 +48,11 @@ _COMPARISONS = ((("more", "than"), ">"), (("greater", "than"), ">"), (("over",),
 _NUMBER_WORDS = {word: index for index, word in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve".split())}
 _WHICH = frozenset({"which", "what", "who"})
+_NEGATIONS = frozenset({"not", "except", "excluding"})
 # Every word the planner knows how to read; anything else is a word the database cannot speak to.
 _GRAMMAR = (_FILLER | {w for phrase in _COUNT_PHRASES for w in phrase} | set(_AGGREGATE_WORDS) | set(_MOST)
             | set(_TOP) | {w for marker in _GROUP_MARKERS for w in marker}
-            | {w for words, _op in _COMPARISONS for w in words} | set(_NUMBER_WORDS) | _WHICH)
+            | {w for words, _op in _COMPARISONS for w in words} | set(_NUMBER_WORDS) | _WHICH | _NEGATIONS | set(GRAINS))
 
 
 @dataclass
@@ -201,9 +202,20 @@ class _Reader:
                 raise _Abstain(f"{text!r} matches several values of {holders[0].ref}.", [text])
             for token in window:
                 token.used = True
-            found.append(({column: value for value, columns in spelled.items() for column in columns}, span))
+            found.append(({column: value for value, columns in spelled.items() for column in columns}, span,
+                          self._negated(position)))
             position += len(window)
         return found
+
+    def _negated(self, position: int) -> bool:
+        """Whether "not", "except" or "excluding" comes just before the value ("not in the Rock genre")."""
+        before = position - 1
+        while before >= 0 and self.tokens[before].lower in {"in", "from", "the", "of", "a", "an", "by"}:
+            before -= 1
+        if before >= 0 and not self.tokens[before].used and self.tokens[before].lower in _NEGATIONS:
+            self.tokens[before].used = True
+            return True
+        return False
 
     def _mentions(self) -> list[_Mention]:
         """Entities and columns the unused words name, longest phrases first."""
@@ -220,6 +232,7 @@ class _Reader:
                     index.setdefault(column.words[len(own):], []).append(column)  # GenreName -> "name" of genre
                 if len(column.words) > 1 and column.words[-1] not in {"name", "title"}:
                     index.setdefault(column.words[-1:], []).append(column)  # UnitPrice -> "price"
+                    index.setdefault(entity.words + column.words[-1:], []).append(column)  # "track price"
         mentions: list[_Mention] = []
         position = 0
         while position < len(self.tokens):
@@ -320,6 +333,13 @@ class _Reader:
             marker = self._marker_at(position)
             if marker is None:
                 continue
+            grain_at = position + len(marker)
+            if grain_at < len(self.tokens) and self.tokens[grain_at].key in GRAINS and not self.tokens[grain_at].used:
+                for token in self.tokens[position:grain_at + 1]:
+                    token.used = True
+                groups.append(Grouping(column=self._own_date(root, mentions, self.tokens[grain_at].text),
+                                       grain=self.tokens[grain_at].key))
+                continue
             after = self._next_mention(mentions, position + len(marker) - 1)
             if after is None or after.start != position + len(marker):
                 continue
@@ -346,7 +366,7 @@ class _Reader:
 
     def _value_filters(self, values, root: Entity, mentions: list[_Mention]) -> list[Filter]:
         filters: list[Filter] = []
-        for spelled, span in values:
+        for spelled, span, negated in values:
             holders, value = list(spelled), self.question[span[0]:span[1]]
             reachable = [c for c in holders if self.model.parents_path(root.name, c.table) is not None]
             if not reachable:
@@ -364,7 +384,7 @@ class _Reader:
             column = chosen[0]
             if any(f.column == column for f in filters):
                 raise _Abstain(f"The question names several values of {column.ref}; ask about one at a time.", [value])
-            filters.append(Filter(column, "=", spelled[column], value))
+            filters.append(Filter(column, "!=" if negated else "=", spelled[column], value))
         return filters
 
     def _qualifier(self, column: Column, mentions: list[_Mention]) -> bool:
@@ -405,25 +425,28 @@ class _Reader:
         return filters
 
     def _period_column(self, period, root: Entity, mentions: list[_Mention]) -> Period:
+        return Period(self._own_date(root, mentions, period.phrase), period)
+
+    def _own_date(self, root: Entity, mentions: list[_Mention], said: str) -> Column:
+        """The date a period or a per-year/month grouping is read on: one the question names, else the
+        measured table's only date. A parent's date may be another event (a customer's support rep's
+        hire date is not when the customer joined), so it must be named."""
         named = [t for m in mentions if not self._all_used(m) for t in m.targets
                  if isinstance(t, Column) and t.kind == "date" and self.model.parents_path(root.name, t.table) is not None]
-        if len(named) == 1:
+        if len(set(named)) == 1:
             for mention in mentions:
                 if named[0] in mention.targets:
                     self._use_mention(mention)
-            return Period(named[0], period)
-        # Only the measured table's own dates: a parent's date may be another event (a customer's
-        # support rep's hire date is not when the customer joined). A parent's date must be named.
+            return named[0]
         dates = [c for c in root.columns if c.kind == "date"]
         if len(dates) == 1:
-            return Period(dates[0], period)
+            return dates[0]
         if len(dates) > 1:
-            raise _Abstain(f"{period.phrase!r} could be read on {', '.join(c.ref for c in dates)}; say which date.",
-                           [period.phrase])
+            raise _Abstain(f"{said!r} could be read on {', '.join(c.ref for c in dates)}; say which date.", [said])
         reachable = [c.ref for entity in self.model.entities if entity is not root
                      and self.model.parents_path(root.name, entity.name) for c in entity.columns if c.kind == "date"]
         hint = f" Name the date to use, e.g. {', '.join(reachable[:3])}." if reachable else ""
-        raise _Abstain(f"{root.name} has no date of its own to read {period.phrase!r} on.{hint}", [period.phrase])
+        raise _Abstain(f"{root.name} has no date of its own to read {said!r} on.{hint}", [said])
 
     def _joins(self, plan: Plan) -> list[Relationship]:
         root = plan.measure.entity.name
