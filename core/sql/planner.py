@@ -90,14 +90,44 @@ class _Abstain(Exception):
         self.reason, self.unused = reason, tuple(unused)
 
 
-def plan_question(question: str, model: SemanticModel, today: dt.date,
-                  values_for: Callable[[Column], Sequence[str]] | None = None) -> PlanOutcome:
+@dataclass(frozen=True)
+class ValueIndex:
+    """The values a question may name, by their folded words: every category value, and the names
+    (cities, artists, titles) of text columns when ``values_for`` lists them. Built once per
+    schema and reused: building it reads every value."""
+
+    index: dict[tuple[str, ...], dict[str, list[Column]]]
+    names: frozenset[tuple[str, ...]]
+
+    @classmethod
+    def build(cls, model: SemanticModel, values_for: Callable[[Column], Sequence[str]] | None = None) -> "ValueIndex":
+        names = frozenset({entity.words for entity in model.entities} | {c.words for c in model.columns()})
+        index: dict[tuple[str, ...], dict[str, list[Column]]] = {}
+        for column in model.columns():
+            category = column.kind == "category"
+            if category:
+                known = column.values
+            elif column.kind == "text" and values_for is not None:
+                known = values_for(column)
+            else:
+                known = ()
+            for value in known:
+                words = tuple(fold(w) for w in _TOKEN.findall(value))
+                if not words or all(w in _GRAMMAR or _number(w) is not None for w in words) or len(value) < 2:
+                    continue  # a track called "One" or "You" is no value a question names
+                if words in names and not category:
+                    continue  # free text that happens to be a name reads as the name
+                index.setdefault(words, {}).setdefault(value, []).append(column)
+        return cls(index, names)
+
+
+def plan_question(question: str, model: SemanticModel, today: dt.date, values: ValueIndex | None = None) -> PlanOutcome:
     """The plan that answers ``question`` exactly, or an abstention with its reason.
 
-    ``values_for(column)`` gives the distinct values of a text column that is not a category
-    (names, cities), so a question can name them; without it only category values are known.
+    ``values`` says which values a question may name (``ValueIndex.build``); without it, only the
+    category values the schema listed.
     """
-    reader = _Reader(question, model, today, values_for)
+    reader = _Reader(question, model, today, values)
     try:
         return reader.read()
     except _Abstain as stop:
@@ -109,9 +139,9 @@ def plan_question(question: str, model: SemanticModel, today: dt.date,
 
 
 class _Reader:
-    def __init__(self, question: str, model: SemanticModel, today: dt.date, values_for=None):
+    def __init__(self, question: str, model: SemanticModel, today: dt.date, values: "ValueIndex | None" = None):
         self.question, self.model, self.today = question, model, today
-        self.values_for = values_for or (lambda column: ())
+        self.values = values or ValueIndex.build(model)
         self.tokens = [_Token(m.group(0), fold(m.group(0).lstrip("$")), m.span()) for m in _TOKEN.finditer(question)]
 
     # ---- the whole reading ---------------------------------------------------------------
@@ -153,22 +183,10 @@ class _Reader:
             self._use_span(found.span)
         return found
 
-    def _values(self) -> list[tuple[dict[Column, str], tuple[int, int]]]:
+    def _values(self) -> list[tuple[dict[Column, str], tuple[int, int], bool]]:
         """Values of the database written in the question (plurals folded: "MPEG audio files"), longest
-        first, with every column that holds each. Category values are always known; the values of
-        other text columns (names, cities) when the service loaded them."""
-        names = {entity.words for entity in self.model.entities} | {c.words for c in self.model.columns()}
-        index: dict[tuple[str, ...], dict[str, list[Column]]] = {}
-        for column in self.model.columns():
-            category = column.kind == "category"
-            known = column.values if category else (self.values_for(column) if column.kind == "text" else ())
-            for value in known:
-                words = tuple(fold(w) for w in _TOKEN.findall(value))
-                if not words or all(w in _GRAMMAR or _number(w) is not None for w in words) or len(value) < 2:
-                    continue  # a track called "One" or "You" is no value a question names
-                if words in names and not category:
-                    continue  # free text that happens to be a name reads as the name
-                index.setdefault(words, {}).setdefault(value, []).append(column)
+        first, with every column that holds each, and whether the question negates each."""
+        index, names = self.values.index, self.values.names
         longest = max((len(k) for k in index), default=0)
         found = []
         position = 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -38,7 +39,7 @@ from core.sql.connections import (ConnectionStore, SecretStore, SqlConnection, c
 from core.sql.dates import resolve_date_phrase
 from core.sql.introspect import SchemaCache, SchemaInfo, introspect
 from core.sql.plan import compile_plan
-from core.sql.planner import PlanOutcome, plan_question
+from core.sql.planner import PlanOutcome, ValueIndex, plan_question
 from core.sql.runner import GuardedRunner
 from core.sql.semantic import SemanticModel, derive_model
 from core.sql.training import HistoryEntry, QueryHistory, TrainingItem, WorkbenchVanna
@@ -51,6 +52,7 @@ DEMO_CONNECTION_NAME = "demo"
 _MAX_ROWS_FOR_NAMES = 1_000_000
 _MAX_NAME_CHARS = 60
 _MAX_NAME_WORDS = 6
+_VALUES_SECONDS = 300.0  # as the schema cache keeps column values
 _ABSTAIN_HINT = ("Ask one of the questions below, add a question/SQL pair in the Training tab, or configure an LLM "
                  "(AW_OLLAMA_HOST) so the workbench can write SQL itself.")
 
@@ -108,6 +110,7 @@ class SqlService:
         self._adapters: dict[tuple[str, str], WorkbenchVanna] = {}
         self._cache = SchemaCache()
         self._models: dict[str, tuple[SchemaInfo, SemanticModel]] = {}
+        self._value_indexes: dict[str, tuple[SemanticModel, float, ValueIndex]] = {}
         self._known_workspaces: set[str] = set()
         self._history = QueryHistory(metadata)
 
@@ -308,8 +311,18 @@ class SqlService:
         """The question read as a plan over the semantic model, or why it cannot be (no SQL runs)."""
         saved = self.connection(workspace, connection)
         model = self.semantic_model(saved.workspace, saved)
-        return plan_question(_clean_question(question), model, today or self._today(),
-                             values_for=lambda column: self._text_values(saved, model, column))
+        return plan_question(_clean_question(question), model, today or self._today(), self._value_index(saved, model))
+
+    def _value_index(self, saved: SqlConnection, model: SemanticModel) -> ValueIndex:
+        """The values questions may name, rebuilt when the schema changes or the values may have."""
+        with self._lock:
+            cached = self._value_indexes.get(saved.id)
+        if cached is not None and cached[0] is model and time.monotonic() - cached[1] < _VALUES_SECONDS:
+            return cached[2]
+        index = ValueIndex.build(model, lambda column: self._text_values(saved, model, column))
+        with self._lock:
+            self._value_indexes[saved.id] = (model, time.monotonic(), index)
+        return index
 
     def _text_values(self, saved: SqlConnection, model: SemanticModel, column) -> tuple[str, ...]:
         """Names, cities, titles a question may name: the distinct short values of a text column (cached),
@@ -414,6 +427,7 @@ class SqlService:
     def _forget(self, saved: SqlConnection) -> None:
         with self._lock:
             self._models.pop(saved.id, None)
+            self._value_indexes.pop(saved.id, None)
             runner = self._runners.pop(saved.id, None)
             self._adapters.pop((saved.workspace, saved.id), None)
         self._cache.forget(saved.id)

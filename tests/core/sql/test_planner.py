@@ -13,7 +13,7 @@ import pytest
 from core.settings import Settings
 from core.sql.introspect import introspect
 from core.sql.plan import compile_plan
-from core.sql.planner import plan_question
+from core.sql.planner import ValueIndex, plan_question
 from core.sql.runner import GuardedRunner
 from core.sql.semantic import derive_model, words_of
 from tests.conftest import clean_env
@@ -154,7 +154,7 @@ def text_values(path: str):
 
 def test_names_of_a_text_column_are_values_and_two_joined_tables_holding_one_abstain(sqlite_chinook, sqlite_file):
     model = derive_model(introspect(sqlite_chinook.url, timeout_seconds=20))
-    values_for = text_values(sqlite_file)
+    values_for = ValueIndex.build(model, text_values(sqlite_file))
     paris = plan_question("How many customers live in Paris?", model, TODAY, values_for)
     assert paris.plan is not None and paris.plan.filters[0].column.ref == "Customer.City"
     # "Iron Maiden" is an album title and an artist: neither is the tracks' own column, so no guess
