@@ -31,6 +31,7 @@ from typing import Any, Callable, Mapping
 
 from core.errors import ConfigError
 from core.settings import SETTINGS_TABLE, SettingSpec, _bool, _positive_int, parse_table
+from core.settings import settings_markdown_table as markdown_table
 
 logger = logging.getLogger(__name__)
 
@@ -152,11 +153,7 @@ def env_name(field_name: str) -> str:
 
 def settings_markdown_table() -> str:
     """The connectors' configuration table as Markdown, for README.md and docs/configuration.md."""
-    rows = ["| variable | default | meaning |", "|---|---|---|"]
-    for spec in CONNECTOR_SETTINGS_TABLE:
-        default = f"`{spec.default}`" if spec.default else ""
-        rows.append(f"| `{spec.env}` | {default} | {spec.meaning} |")
-    return "\n".join(rows) + "\n"
+    return markdown_table(CONNECTOR_SETTINGS_TABLE)
 
 
 # --- The Gradio endpoint --------------------------------------------------------------------

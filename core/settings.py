@@ -166,10 +166,10 @@ def save_settings(data_dir: Path, values: Mapping[str, str]) -> Path:
     return path
 
 
-def settings_markdown_table() -> str:
-    """The configuration table as Markdown, for README.md and docs/configuration.md."""
+def settings_markdown_table(table: Iterable[SettingSpec] | None = None) -> str:
+    """A configuration table as Markdown (core's by default), for README.md and docs/configuration.md."""
     rows = ["| variable | default | meaning |", "|---|---|---|"]
-    for spec in SETTINGS_TABLE:
+    for spec in SETTINGS_TABLE if table is None else table:
         default = f"`{spec.default}`" if spec.default else ""
         rows.append(f"| `{spec.env}` | {default} | {spec.meaning} |")
     return "\n".join(rows) + "\n"
