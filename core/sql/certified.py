@@ -43,11 +43,11 @@ _NUMBER = re.compile(r"(?<![\w.\-:/])(\d{1,6})(?![\w.\-:/])")
 _NUMBER_WORDS = {word: index for index, word in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty".split())}
-# Words of the question itself are never a fuzzy match for a value, however close they look.
-_QUESTION_WORDS = frozenset(
-    "what which who whom whose when where how many much show list give tell find total number count orders order "
-    "customers customer products product this that these those from with their there were was have has came come "
-    "each every per week month year today days last past since between during about".split())
+# Words of the question itself are never a fuzzy match for a value, however close they look; nor
+# are the names of the database's own tables and columns ("orders" is no misspelt "Borders").
+_QUESTION_WORDS = wording.FUNCTION_WORDS | frozenset(
+    "show list give tell find total number count each every per week month year today days last past since "
+    "between during".split())
 
 
 @dataclass(frozen=True)
@@ -222,13 +222,15 @@ def exact_values(text: str, values: Sequence[str], taken: Sequence[tuple[int, in
     return sorted(found, key=lambda match: match.span)
 
 
-def fuzzy_value(text: str, values: Sequence[str], taken: Sequence[tuple[int, int]] = ()) -> ValueMatch | None:
+def fuzzy_value(text: str, values: Sequence[str], taken: Sequence[tuple[int, int]] = (),
+                protected: frozenset[str] = frozenset()) -> ValueMatch | None:
     """The value a misspelt run of words in ``text`` most likely means (ratio >= FUZZY_CUTOFF), or None."""
     choices = {v.lower(): v for v in values if v and len(v) >= _MIN_FUZZY_CHARS}
     if not choices:
         return None
     widest = min(4, max(len(v.split()) for v in choices))
-    words = [w for w in _WORD.finditer(text) if w.group(0).lower() not in _QUESTION_WORDS]
+    words = [w for w in _WORD.finditer(text) if w.group(0).lower() not in _QUESTION_WORDS
+             and wording.fold(w.group(0)) not in protected]
     best: ValueMatch | None = None
     for size in range(1, widest + 1):
         for index in range(len(words) - size + 1):
@@ -254,7 +256,7 @@ def find_number(text: str, taken: Sequence[tuple[int, int]] = ()) -> tuple[int, 
 
 
 def fill_parameters(question: str, parameters: Sequence[CertifiedParameter], *, today: dt.date,
-                    values_for: Callable[[str], Sequence[str]]) -> Filling:
+                    values_for: Callable[[str], Sequence[str]], protected: frozenset[str] = frozenset()) -> Filling:
     """Read each parameter from the question (dates first, then values, then numbers) or its default."""
     binds: dict[str, Any] = {}
     described: dict[str, str] = {}
@@ -272,7 +274,7 @@ def fill_parameters(question: str, parameters: Sequence[CertifiedParameter], *, 
             if chosen is period:
                 taken.append(period.span)
         elif parameter.kind == "value":
-            reason = _fill_value(question, parameter, values_for(parameter.column), taken, binds, described)
+            reason = _fill_value(question, parameter, values_for(parameter.column), taken, binds, described, protected)
             if reason:
                 missing.append(reason)
         else:
@@ -297,13 +299,13 @@ def _period_for(parameter: CertifiedParameter, period: DateRange | None, today: 
 
 
 def _fill_value(question: str, parameter: CertifiedParameter, values: Sequence[str], taken: list[tuple[int, int]],
-                binds: dict[str, Any], described: dict[str, str]) -> str:
+                binds: dict[str, Any], described: dict[str, str], protected: frozenset[str] = frozenset()) -> str:
     """Bind one value parameter; returns why it could not be filled, or ''."""
     exact = exact_values(question, values, taken)
     distinct = sorted({match.value for match in exact})
     if len(distinct) > 1:
         return f"the question names several values of {parameter.column} ({', '.join(distinct)}) but the query takes one"
-    match = exact[0] if exact else fuzzy_value(question, values, taken)
+    match = exact[0] if exact else fuzzy_value(question, values, taken, protected)
     if match is not None:
         binds[parameter.name] = match.value
         described[parameter.name] = match.value if match.score == 100 else f"{match.value} (read from {match.text!r})"
@@ -361,6 +363,7 @@ def match_certified(question: str, candidates: Sequence[Candidate], *, threshold
     closest = tuple(dict.fromkeys(c.question for c in ranked))[:5]
     if not ranked:
         return CertifiedMatch(None, reason="No question/SQL pairs are trained for this database yet.", closest=())
+    protected = frozenset(wording.fold(term) for term in schema_terms)
     top = ranked[0]
     if top.similarity < threshold:
         return CertifiedMatch(None, reason=(
@@ -368,7 +371,8 @@ def match_certified(question: str, candidates: Sequence[Candidate], *, threshold
             f"at least {threshold:.2f} is needed)."), closest=closest)
     first_reason = ""
     for candidate in [c for c in ranked if c.similarity >= threshold][:tries]:
-        filling = fill_parameters(question, candidate.parameters, today=today, values_for=values_for)
+        filling = fill_parameters(question, candidate.parameters, today=today, values_for=values_for,
+                                  protected=protected)
         reason = (_conflict(question, candidate, today, known_values or {}, schema_terms, filling)
                   or _missing(candidate, filling)
                   or _different_words(question, candidate, filling, today, values_for))
