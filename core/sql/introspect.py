@@ -5,6 +5,21 @@ session (``core.sql.dialects``), then counts rows and lists the distinct values 
 low-cardinality text columns with ordinary queries through the ``GuardedRunner``. Nothing is
 ever written. The values let certified queries match "Chennai" in a question, and the DDL
 rendered from a ``TableInfo`` is what schema training stores for the LLM's prompt.
+
+Every schema the connection may read is read, not only the default one (an analyst's tables
+often live in ``sales`` or ``analytics``, and a database read as "public only" would train
+nothing and look fine):
+
+- PostgreSQL: every schema the role has USAGE on, except ``pg_catalog``, ``information_schema``,
+  ``pg_toast`` and the temporary schemas; within them, the tables and views the role may SELECT;
+- MySQL/MariaDB: the database the URL names; with none, every database the user can see except
+  the system ones (``information_schema``, ``mysql``, ``performance_schema``, ``sys``);
+- SQLite: the main database and any attached ones.
+
+Tables in the default schema (``public``, the URL's MySQL database, SQLite ``main``) keep their
+plain names; the others are named ``schema.table`` wherever they are shown, looked up and
+trained. When nothing is readable, ``SchemaInfo.require_tables`` says where it looked and
+which GRANT is missing (``NoReadableTables``).
 """
 
 from __future__ import annotations
@@ -22,7 +37,7 @@ from sqlglot import exp
 
 from core.errors import DatabaseError, InvalidInput, QueryTimeout
 from core.sql.access import AccessPolicy
-from core.sql.dialects import ReadOnlyDatabase
+from core.sql.dialects import ReadOnlyDatabase, sqlite_path
 from core.sql.runner import GuardedRunner
 
 MAX_VALUES = 50  # a text column with at most this many distinct values is a category worth matching
@@ -49,12 +64,16 @@ class ColumnInfo:
 @dataclass(frozen=True)
 class ForeignKeyInfo:
     columns: tuple[str, ...]
-    referred_table: str
+    referred_table: str  # the referred table's name as TableInfo.name gives it: "schema.table" outside the default
     referred_columns: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class TableInfo:
+    """One table or view. ``name`` is how the workbench shows it, looks it up and trains it: the plain
+    name in the default schema, ``schema.table`` in any other. ``schema`` is None in the default
+    schema; SQL names the table with ``qualified_table`` (never by quoting ``name`` whole)."""
+
     name: str
     schema: str | None
     kind: str  # "table" | "view"
@@ -63,6 +82,11 @@ class TableInfo:
     foreign_keys: tuple[ForeignKeyInfo, ...]
     row_count: int | None
     note: str = ""  # what could not be read, e.g. a row count that hit the time limit
+
+    @property
+    def bare_name(self) -> str:
+        """The table's own name inside its schema (``orders`` for ``sales.orders``)."""
+        return self.name[len(self.schema) + 1:] if self.schema else self.name
 
     def column(self, name: str) -> ColumnInfo:
         for column in self.columns:
@@ -94,15 +118,50 @@ class TableInfo:
 
 
 @dataclass(frozen=True)
+class SchemaScope:
+    """Where introspection looked, as whom, and what it could see but not read: what an empty
+    result needs to explain itself."""
+
+    default_schema: str | None = None  # public, the URL's MySQL database, SQLite main; None: none named
+    schemas: tuple[str, ...] = ()  # the schemas read, the default first
+    unreadable: tuple[tuple[str, str], ...] = ()  # (schema, why): tables there the role may not read
+    role: str = ""  # PostgreSQL current_user, MySQL CURRENT_USER() ('user'@'host')
+    database: str = ""
+
+
+class NoReadableTables(DatabaseError):
+    """The connection can read no table at all: training it would store nothing and look fine."""
+
+    kind = "no_readable_tables"
+
+
+@dataclass(frozen=True)
 class SchemaInfo:
     dialect: str
     tables: tuple[TableInfo, ...]
     truncated: bool = False  # more than MAX_TABLES tables: the rest are not listed
+    scope: SchemaScope = SchemaScope()
 
     def table(self, name: str) -> TableInfo:
-        for table in self.tables:
-            if table.name.lower() == name.lower() or f"{table.schema}.{table.name}".lower() == name.lower():
-                return table
+        """A table by its name, ignoring case: ``orders``, ``sales.orders``, or ``public.orders`` for a
+        default-schema table; a table outside the default schema also by its plain name when only one has it."""
+        wanted = name.lower()
+        found = next((t for t in self.tables if t.name == name), None) or \
+            next((t for t in self.tables if t.name.lower() == wanted), None)
+        if found is not None:
+            return found
+        default = (self.scope.default_schema or "").lower()
+        if default and wanted.startswith(default + "."):
+            found = next((t for t in self.tables if t.schema is None and t.name.lower() == wanted[len(default) + 1:]),
+                         None)
+            if found is not None:
+                return found
+        elsewhere = [t for t in self.tables if t.schema is not None and t.bare_name.lower() == wanted]
+        if len(elsewhere) == 1:
+            return elsewhere[0]
+        if elsewhere:
+            raise InvalidInput(f"Several schemas have a table {name!r} ({', '.join(t.name for t in elsewhere)}): "
+                               "name it with its schema.")
         raise InvalidInput(f"There is no table {name!r} in this database.")
 
     def find_column(self, spec: str) -> tuple[TableInfo, ColumnInfo]:
@@ -115,12 +174,60 @@ class SchemaInfo:
 
     def terms(self) -> frozenset[str]:
         """Table and column names (lower case) specific enough to show what a question is about."""
-        names = {t.name.lower() for t in self.tables} | {c.name.lower() for t in self.tables for c in t.columns}
+        names = {t.bare_name.lower() for t in self.tables} | {c.name.lower() for t in self.tables for c in t.columns}
         return frozenset(n for n in names if len(n) >= 4 and n not in _GENERIC_NAMES)
 
     def value_index(self) -> dict[str, tuple[str, ...]]:
         """'table.column' -> distinct values, for every column whose values were listed."""
         return {f"{t.name}.{c.name}": c.values for t in self.tables for c in t.columns if c.values}
+
+    def require_tables(self) -> "SchemaInfo":
+        """This schema, or ``NoReadableTables`` saying where introspection looked and which GRANT is missing."""
+        if self.tables:
+            return self
+        raise NoReadableTables(_no_tables_message(self.dialect, self.scope))
+
+
+def _no_tables_message(dialect: str, scope: SchemaScope) -> str:
+    looked = ", ".join(scope.schemas)
+    if dialect == "sqlite":
+        return (f"The SQLite database {scope.database} has no tables or views (looked in: {looked or 'main'}), so "
+                "there is nothing to train. Check the file in the connection URL.")
+    if dialect == "postgres":
+        role = quote_identifier(scope.role or "workbench_ro", "postgres")
+        where = (f"{_plural(len(scope.schemas), 'schema')} {looked}" if scope.schemas else "no schema (the role has "
+                 "USAGE on none)") + f" of database {scope.database} as role {scope.role}"
+        hidden = (" Tables it cannot read: " + "; ".join(f"{schema} ({why})" for schema, why in scope.unreadable) + "."
+                  if scope.unreadable else "")
+        # One schema as the example: granting every schema listed would open more than the analyst needs.
+        others = [schema for schema, _ in scope.unreadable if schema != scope.default_schema]
+        example = quote_identifier((others or [scope.default_schema or "your_schema"])[0], "postgres")
+        return (f"No table can be read here, so there is nothing to train: the workbench looked in {where} and "
+                f"found no table or view it may SELECT.{hidden} The role may lack USAGE on the schema that holds the "
+                "tables, or SELECT on the tables; for each schema it should read, an administrator can grant both, "
+                f"for example: GRANT USAGE ON SCHEMA {example} TO {role}; "
+                f"GRANT SELECT ON ALL TABLES IN SCHEMA {example} TO {role};")
+    user = _mysql_account(scope.role)
+    if scope.database:
+        where = f"database {scope.database}"
+    else:
+        where = f"{_plural(len(scope.schemas), 'database')} {looked}" if scope.schemas else \
+            "every database it can see (none but the system ones)"
+    target = quote_identifier(scope.database or "your_database", "mysql")
+    return (f"No table can be read here, so there is nothing to train: the workbench looked in {where} as "
+            f"{user} and found no table or view. The user may lack SELECT on the database that holds the tables; "
+            f"an administrator can grant it with: GRANT SELECT, SHOW VIEW ON {target}.* TO {user};")
+
+
+def _plural(count: int, word: str) -> str:
+    return word if count == 1 else word + "s"
+
+
+def _mysql_account(current_user: str) -> str:
+    """CURRENT_USER()'s ``user@host`` as a GRANT names it: ``'user'@'host'``."""
+    user, at, host = (current_user or "workbench_ro@%").rpartition("@")
+    user, host = (user, host) if at else (host, "%")
+    return "'" + user.replace("'", "''") + "'@'" + host.replace("'", "''") + "'"
 
 
 def mentioned_terms(text: str, terms: frozenset[str]) -> list[str]:
@@ -155,7 +262,8 @@ def quote_identifier(name: str, dialect: str) -> str:
 
 
 def qualified_table(table: TableInfo, dialect: str) -> str:
-    name = quote_identifier(table.name, dialect)
+    """The table as SQL names it: ``"sales"."orders"`` outside the default schema, ``"orders"`` in it."""
+    name = quote_identifier(table.bare_name, dialect)
     return f"{quote_identifier(table.schema, dialect)}.{name}" if table.schema else name
 
 
@@ -172,40 +280,142 @@ def introspect(url: str | URL, *, timeout_seconds: float, max_values: int = MAX_
     database = ReadOnlyDatabase(url, timeout_seconds, policy)
     try:
         with database.session() as session:
-            catalogue = _read_catalogue(sqlalchemy.inspect(session.connection), session.connection.dialect)
+            inspector = sqlalchemy.inspect(session.connection)
+            scope, readable = _SCOPES[database.dialect](session.connection, inspector, database)
+            listed = _list_relations(inspector, scope, readable)
+            catalogue = [_reflect(inspector, session.connection.dialect, scope, entry) for entry in listed[:MAX_TABLES]]
     finally:
         database.dispose()
-    truncated = len(catalogue) > MAX_TABLES
     with GuardedRunner(url, timeout_seconds=timeout_seconds, row_cap=max_values + 1, policy=policy) as runner:
-        tables = tuple(_measure(runner, table, max_values) for table in catalogue[:MAX_TABLES])
-    return SchemaInfo(database.dialect, tables, truncated)
+        tables = tuple(_measure(runner, table, max_values) for table in catalogue)
+    return SchemaInfo(database.dialect, tables, len(listed) > MAX_TABLES, scope)
 
 
-def _read_catalogue(inspector: Any, dialect: Any) -> list[tuple[TableInfo, dict[str, Any]]]:
-    schema = None  # the connection's default schema (public, the MySQL database, SQLite main)
-    found = [(name, "table") for name in inspector.get_table_names(schema=schema)]
-    found += [(name, "view") for name in inspector.get_view_names(schema=schema)]
-    catalogue = []
-    for name, kind in sorted(found, key=lambda item: item[0].lower()):
-        primary_key = tuple(inspector.get_pk_constraint(name).get("constrained_columns") or ()) if kind == "table" else ()
-        foreign_keys = tuple(
-            ForeignKeyInfo(tuple(fk["constrained_columns"]), fk["referred_table"], tuple(fk["referred_columns"]))
-            for fk in (inspector.get_foreign_keys(name) if kind == "table" else ())
+# Readable relations as (schema, name); None: whatever the inspector lists is readable.
+Readable = frozenset[tuple[str, str]] | None
+
+_MYSQL_SYSTEM_DATABASES = frozenset({"information_schema", "mysql", "performance_schema", "sys"})
+# Every relation of every non-system schema, with whether the role may use the schema and read it.
+# pg_catalog is readable by every role, so this also sees what the role cannot read.
+_PG_RELATIONS = (
+    "SELECT n.nspname, pg_catalog.has_schema_privilege(n.oid, 'USAGE'), c.relname, "
+    "CASE WHEN c.oid IS NULL THEN false ELSE pg_catalog.has_any_column_privilege(c.oid, 'SELECT') END "
+    "FROM pg_catalog.pg_namespace n LEFT JOIN pg_catalog.pg_class c "
+    "ON c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'v', 'm', 'f') "
+    "WHERE n.nspname <> 'information_schema' AND NOT pg_catalog.starts_with(n.nspname, 'pg_')"
+)
+
+
+def _postgres_scope(connection: Any, inspector: Any, _database: ReadOnlyDatabase) -> tuple[SchemaScope, Readable]:
+    """Schemas the role has USAGE on (pg_catalog, pg_toast, temporary schemas and information_schema
+    left out), and the relations there it may SELECT."""
+    default = inspector.default_schema_name
+    role, database = connection.execute(sqlalchemy.text("SELECT current_user, current_database()")).one()
+    usable: set[str] = set()
+    readable: set[tuple[str, str]] = set()
+    counts: dict[str, list[int]] = {}  # schema -> [relations, readable relations]
+    for schema, usage, relation, can_select in connection.execute(sqlalchemy.text(_PG_RELATIONS)).all():
+        if usage:
+            usable.add(schema)
+        if relation is None:
+            continue
+        count = counts.setdefault(schema, [0, 0])
+        count[0] += 1
+        if usage and can_select:
+            readable.add((schema, relation))
+            count[1] += 1
+    unreadable = []
+    for schema in sorted(counts):
+        total, read = counts[schema]
+        if schema not in usable:
+            unreadable.append((schema, f"no USAGE on the schema, {total} {_plural(total, 'relation')}"))
+        elif read < total:
+            unreadable.append((schema, f"no SELECT on {total - read} of its {total} {_plural(total, 'relation')}"))
+    schemas = ([default] if default in usable else []) + sorted(usable - {default})
+    return SchemaScope(default, tuple(schemas), tuple(unreadable), role, database), frozenset(readable)
+
+
+def _mysql_scope(connection: Any, inspector: Any, _database: ReadOnlyDatabase) -> tuple[SchemaScope, Readable]:
+    """The URL's database; without one, every database the user can see but the system ones. The
+    server lists only the databases and tables the user has privileges on."""
+    default = inspector.default_schema_name
+    role = connection.execute(sqlalchemy.text("SELECT CURRENT_USER()")).scalar() or ""
+    if default:
+        schemas: tuple[str, ...] = (default,)
+    else:
+        schemas = tuple(sorted((name for name in inspector.get_schema_names()
+                                if name.lower() not in _MYSQL_SYSTEM_DATABASES), key=str.lower))
+    return SchemaScope(default, schemas, (), role, default or ""), None
+
+
+def _sqlite_scope(_connection: Any, inspector: Any, database: ReadOnlyDatabase) -> tuple[SchemaScope, Readable]:
+    """The main database and any attached ones."""
+    schemas = tuple(inspector.get_schema_names()) or ("main",)
+    ordered = ("main",) + tuple(name for name in schemas if name != "main")
+    return SchemaScope("main", ordered, (), "", str(sqlite_path(database.url))), None
+
+
+_SCOPES: dict[str, Callable[[Any, Any, ReadOnlyDatabase], tuple[SchemaScope, Readable]]] = {
+    "postgres": _postgres_scope, "mysql": _mysql_scope, "sqlite": _sqlite_scope,
+}
+
+
+def _list_relations(inspector: Any, scope: SchemaScope, readable: Readable) -> list[tuple[str, str, str]]:
+    """(schema, name, kind) of every readable table and view: the default schema first, each sorted by name."""
+    listed = []
+    for schema in scope.schemas:
+        reflect_as = _reflect_as(schema, scope)
+        found = [(name, "table") for name in inspector.get_table_names(schema=reflect_as)]
+        found += [(name, "view") for name in inspector.get_view_names(schema=reflect_as)]
+        if readable is not None:
+            found = [(name, kind) for name, kind in found if (schema, name) in readable]
+        listed += [(schema, name, kind) for name, kind in sorted(found, key=lambda item: item[0].lower())]
+    return listed
+
+
+def _reflect_as(schema: str, scope: SchemaScope) -> str | None:
+    # The default schema is reflected as SQLAlchemy's None, exactly as before schemas were read.
+    return None if schema == scope.default_schema else schema
+
+
+def _shown_name(schema: str | None, name: str, scope: SchemaScope) -> str:
+    return name if schema is None or schema == scope.default_schema else f"{schema}.{name}"
+
+
+def _reflect(inspector: Any, dialect: Any, scope: SchemaScope,
+             entry: tuple[str, str, str]) -> tuple[TableInfo, dict[str, Any]]:
+    schema, name, kind = entry
+    reflect_as = _reflect_as(schema, scope)
+    primary_key = tuple(inspector.get_pk_constraint(name, schema=reflect_as).get("constrained_columns") or ()) \
+        if kind == "table" else ()
+    foreign_keys = tuple(
+        ForeignKeyInfo(tuple(fk["constrained_columns"]), _shown_name(_referred_schema(fk, schema, scope, dialect.name),
+                                                                     fk["referred_table"], scope),
+                       tuple(fk["referred_columns"]))
+        for fk in (inspector.get_foreign_keys(name, schema=reflect_as) if kind == "table" else ())
+    )
+    raw_columns = inspector.get_columns(name, schema=reflect_as)
+    columns = tuple(
+        ColumnInfo(
+            name=column["name"],
+            type=_type_name(column["type"], dialect),
+            nullable=bool(column.get("nullable", True)),
+            primary_key=column["name"] in primary_key,
+            date_like=isinstance(column["type"], (sqltypes.Date, sqltypes.DateTime)),
         )
-        raw_columns = inspector.get_columns(name)
-        columns = tuple(
-            ColumnInfo(
-                name=column["name"],
-                type=_type_name(column["type"], dialect),
-                nullable=bool(column.get("nullable", True)),
-                primary_key=column["name"] in primary_key,
-                date_like=isinstance(column["type"], (sqltypes.Date, sqltypes.DateTime)),
-            )
-            for column in raw_columns
-        )
-        table = TableInfo(name, schema, kind, columns, primary_key, foreign_keys, row_count=None)
-        catalogue.append((table, {column["name"]: column["type"] for column in raw_columns}))
-    return catalogue
+        for column in raw_columns
+    )
+    table = TableInfo(_shown_name(reflect_as, name, scope), reflect_as, kind, columns, primary_key, foreign_keys,
+                      row_count=None)
+    return table, {column["name"]: column["type"] for column in raw_columns}
+
+
+def _referred_schema(fk: dict[str, Any], schema: str, scope: SchemaScope, engine: str) -> str | None:
+    """The schema a foreign key points into. SQLAlchemy leaves it None when PostgreSQL's search path
+    reaches the table (the default schema), and on MySQL and SQLite when it is the table's own."""
+    if fk.get("referred_schema"):
+        return fk["referred_schema"]
+    return scope.default_schema if engine == "postgresql" else schema
 
 
 def _type_name(type_: Any, dialect: Any) -> str:

@@ -10,7 +10,8 @@ import sqlalchemy
 
 from core.demo import generate_demo
 from core.errors import InvalidInput
-from core.sql.introspect import MAX_VALUES, introspect, quote_identifier
+from core.sql.introspect import (MAX_VALUES, ColumnInfo, SchemaInfo, SchemaScope, TableInfo, introspect,
+                                  qualified_table, quote_identifier)
 from tests.core.sql.conftest import CHINOOK_SQLITE
 from tests.core.sql.test_service import TODAY
 
@@ -109,3 +110,26 @@ def test_too_many_values_are_not_a_category(tmp_path):
 @pytest.mark.parametrize(("dialect", "quoted"), [("sqlite", '"a ""b"'), ("postgres", '"a ""b"'), ("mysql", "`a \"b`")])
 def test_identifiers_are_quoted_per_engine(dialect, quoted):
     assert quote_identifier('a "b', dialect) == quoted
+
+
+def test_names_outside_the_default_schema_are_qualified_and_looked_up_safely():
+    def table(name, schema=None):
+        return TableInfo(name, schema, "table", (ColumnInfo("id", "INTEGER", False, True),), ("id",), (), 1)
+
+    orders, sales_orders, audit_orders = table("orders"), table("sales.orders", "sales"), table("audit.orders", "audit")
+    regions = table("sales.regions", "sales")
+    schema = SchemaInfo("postgres", (orders, sales_orders, audit_orders, regions),
+                        scope=SchemaScope(default_schema="public", schemas=("public", "audit", "sales")))
+    assert schema.table("orders") is orders, "a plain name is the default schema's table"
+    assert schema.table("public.orders") is orders and schema.table("Sales.Orders") is sales_orders
+    assert schema.table("regions") is regions, "a plain name only one other schema has finds it"
+    assert (sales_orders.bare_name, orders.bare_name) == ("orders", "orders")
+    assert qualified_table(sales_orders, "postgres") == '"sales"."orders"'
+    assert qualified_table(orders, "mysql") == "`orders`"
+    assert schema.find_column("sales.orders.id") == (sales_orders, sales_orders.columns[0])
+    assert set(schema.value_index()) == set() and "regions" in schema.terms()
+    twice = SchemaInfo("postgres", (sales_orders, audit_orders), scope=SchemaScope(default_schema="public"))
+    with pytest.raises(InvalidInput, match="Several schemas have a table 'orders'"):
+        twice.table("orders")
+    with pytest.raises(InvalidInput, match="no table 'nowhere'"):
+        twice.table("nowhere")
