@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 
 from core.errors import InvalidInput, NotFound, UnsafeSQL, WorkbenchError
-from core.sql.training import BLOCKED_METHODS, WorkbenchVanna, collection_purpose
+from core.sql.certified import parse_parameters
+from core.sql.introspect import NoReadableTables, SchemaInfo
+from core.sql.training import (BLOCKED_METHODS, TrainingInput, WorkbenchVanna, collection_purpose, length_groups,
+                                training_id)
 from tests.core.sql.test_service import TODAY, make_demo_workbench, plain
 from tests.support.scripted_llm import ScriptedLLM
 
@@ -77,7 +80,8 @@ def test_training_is_listed_stored_in_chroma_and_removable(scripted, adapter):
 
 def test_generated_sql_uses_the_retrieved_context_and_runs_through_the_runner(scripted):
     workbench, llm = scripted
-    question = "What is the average unit price of products in each category?"
+    # Rounding is beyond what the planner reads, so the question reaches the LLM.
+    question = "What is the average unit price of products in each category, rounded to cents?"
     llm.enqueue("```sql\nSELECT category, ROUND(AVG(unit_price), 2) AS average_price FROM products "
                 "GROUP BY category ORDER BY category;\n```")
     answer = workbench.sql.ask("default", question, today=TODAY)
@@ -142,3 +146,86 @@ def test_training_belongs_to_one_connection(scripted):
     assert "Only the copy knows this note." not in {i.content for i in sql.training_items("default")}
     sql.remove_connection("default", copy)
     assert workbench.vectors.ids("default", collection_purpose(copy.id, "documentation")) == []
+
+
+def _stored(workbench, adapter):
+    """Everything training left behind: the rows (without their timestamps) and the vector records."""
+    rows = sorted((i.id, i.kind, i.question, i.content, i.parameters) for i in adapter.items())
+    records = sorted((kind, r.id, r.text, tuple(sorted(r.metadata.items())))
+                     for kind in ("ddl", "documentation", "question_sql")
+                     for r in workbench.vectors.get("default", collection_purpose(adapter.connection_id, kind)))
+    return rows, records
+
+
+def test_batched_training_stores_exactly_what_adding_one_at_a_time_stored(workbench, sqlite_chinook, monkeypatch):
+    sql = workbench.sql
+    saved = sql.add_connection("default", "chinook", sqlite_chinook.url)
+    adapter = sql._adapter(saved)
+    schema = sql.schema("default", saved)
+    parameters = parse_parameters("genre: Genre.Name")
+    note = "  An invoice line's revenue is UnitPrice * Quantity.  "
+    question = "How many tracks are in the  genre Rock?"
+    pair_sql = "SELECT COUNT(*) FROM Track t JOIN Genre g ON g.GenreId = t.GenreId WHERE g.Name = :genre"
+
+    ids = [adapter.add_ddl(table.ddl(), table=table.name) for table in schema.tables]
+    ids += [adapter.add_documentation(note), adapter.add_question_sql(question, pair_sql, parameters=parameters)]
+    one_at_a_time = _stored(workbench, adapter)
+    adapter.remove_all()
+    assert _stored(workbench, adapter) == ([], [])
+
+    calls = []
+    embed = adapter.embedder.embed
+    monkeypatch.setattr(adapter.embedder, "embed", lambda texts: calls.append(len(texts)) or embed(texts))
+    batched = adapter.add_many([TrainingInput.ddl(table.ddl(), table.name) for table in schema.tables]
+                               + [TrainingInput.documentation(note),
+                                  TrainingInput.question_sql(question, pair_sql, parameters)])
+    count = len(schema.tables) + 2
+    assert sum(calls) == count and len(calls) <= count // 2, "a few embedding calls for the whole batch"
+    assert batched == ids and _stored(workbench, adapter) == one_at_a_time, "same ids, texts, metadata and rows"
+    for kind in ("ddl", "documentation", "question_sql"):
+        purpose = collection_purpose(adapter.connection_id, kind)
+        for record in workbench.vectors.get("default", purpose):
+            nearest = workbench.vectors.query("default", purpose, embed([record.text])[0], 1)[0]
+            assert nearest.id == record.id and nearest.distance < 1e-4, "the vector is the text's own embedding"
+
+
+def test_train_schema_replaces_forgets_and_refuses_an_empty_schema(workbench, sqlite_chinook):
+    sql = workbench.sql
+    saved = sql.add_connection("default", "chinook", sqlite_chinook.url)
+    adapter = sql._adapter(saved)
+    schema = sql.schema("default", saved)
+    trained = adapter.train_schema(schema)
+    assert sorted(i.content.split()[2] for i in trained) == sorted(t.name for t in schema.tables)
+    assert [i.id for i in adapter.train_schema(schema)] == [i.id for i in trained], "retraining replaces"
+    fewer = SchemaInfo(schema.dialect, schema.tables[1:], scope=schema.scope)
+    assert {i.id for i in adapter.train_schema(fewer)} == {i.id for i in trained} - {
+        training_id(saved.id, "ddl", schema.tables[0].name)}, "a table that is gone is forgotten"
+    assert len(workbench.vectors.ids("default", collection_purpose(saved.id, "ddl"))) == len(schema.tables) - 1
+    before = _stored(workbench, adapter)
+    with pytest.raises(NoReadableTables, match="has no tables or views"):
+        adapter.train_schema(SchemaInfo("sqlite", (), scope=schema.scope))
+    assert _stored(workbench, adapter) == before, "a refused training keeps what was trained"
+
+
+def test_one_bad_item_fails_the_whole_batch_before_anything_is_stored(workbench, sqlite_chinook):
+    adapter = workbench.sql._adapter(workbench.sql.add_connection("default", "chinook", sqlite_chinook.url))
+    with pytest.raises(InvalidInput, match="empty"):
+        adapter.add_many([TrainingInput.documentation("A fine note."), TrainingInput.documentation("  ")])
+    with pytest.raises(InvalidInput, match="needs the question"):
+        adapter.add_many([TrainingInput.question_sql(" ", "SELECT 1")])
+    assert adapter.items() == []
+    same = TrainingInput.documentation("Same note.")
+    first, again = adapter.add_many([same, same])
+    assert first == again and [i.id for i in adapter.items()] == [first], "the same key twice is one item"
+    assert adapter.add_many([]) == []
+
+
+def test_texts_are_embedded_in_groups_of_similar_length():
+    lengths = [1662, 106, 842, 197, 436, 247, 1386, 267, 334, 365, 464]  # Chinook's DDL, in characters
+    groups = length_groups(["x" * n for n in lengths])
+    assert sorted(i for group in groups for i in group) == list(range(len(lengths)))
+    flat = [lengths[i] for group in groups for i in group]
+    assert flat == sorted(lengths), "shortest first"
+    assert all(len(group) * max(lengths[i] for i in group) <= 2000 or len(group) == 1 for group in groups)
+    assert [len(group) for group in groups] == [5, 3, 1, 1, 1]
+    assert length_groups([]) == []
