@@ -241,7 +241,7 @@ def _unique(expressions: list[exp.Expression]) -> list[exp.Expression]:
 
 def _table(entity: Entity, alias: str) -> exp.Table:
     table = entity.table
-    return exp.Table(this=exp.to_identifier(table.name, quoted=True),
+    return exp.Table(this=exp.to_identifier(table.bare_name, quoted=True),
                      db=exp.to_identifier(table.schema, quoted=True) if table.schema else None,
                      alias=exp.TableAlias(this=exp.to_identifier(alias)))
 

@@ -156,6 +156,9 @@ class _Reader:
         filters = self._value_filters(values, measure.entity, mentions)
         filters += self._comparisons(mentions, measure.entity)
         period = self._period_column(period_range, measure.entity, mentions) if period_range else None
+        for mention in mentions:  # "the total amount of orders": naming the measured table again says nothing new
+            if not self._all_used(mention) and measure.entity in mention.targets:
+                self._use_mention(mention)
         leftover = [m for m in mentions if not self._all_used(m)]
         if leftover:
             words = [self._text(m) for m in leftover]

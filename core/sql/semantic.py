@@ -152,7 +152,7 @@ def _inferred(tables: list[TableInfo]) -> list[Relationship]:
     when that table has a one-column primary key and exactly one table has that name."""
     by_words: dict[tuple[str, ...], list[TableInfo]] = {}
     for table in tables:
-        by_words.setdefault(folded(words_of(table.name)), []).append(table)
+        by_words.setdefault(folded(words_of(table.bare_name)), []).append(table)
     found = []
     for table in tables:
         declared = {column for key in table.foreign_keys for column in key.columns}
@@ -168,8 +168,14 @@ def _inferred(tables: list[TableInfo]) -> list[Relationship]:
 
 def _entity(table: TableInfo, referencing: set[tuple[str, str]]) -> Entity:
     columns = tuple(_column(table, column, referencing) for column in table.columns)
-    labels = tuple(c for c in columns if c.kind in ("text", "category") and _LABEL_WORDS & set(c.words))
-    return Entity(table, folded(words_of(table.name)), columns, labels)
+    words = folded(words_of(table.bare_name))
+    texts = [c for c in columns if c.kind in ("text", "category")]
+    # What names a row: a name or title column; else a column named as the table (regions.region);
+    # else the table's only text column. Without one, rows are shown by their key.
+    labels = (tuple(c for c in texts if _LABEL_WORDS & set(c.words))
+              or tuple(c for c in texts if c.words == words)
+              or (tuple(texts) if len(texts) == 1 else ()))
+    return Entity(table, words, columns, labels)
 
 
 def _column(table: TableInfo, column: ColumnInfo, referencing: set[tuple[str, str]]) -> Column:

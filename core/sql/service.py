@@ -200,15 +200,10 @@ class SqlService:
         return self._cache.schema(saved.id, load, refresh=refresh)
 
     def train_schema(self, workspace: str, connection: ConnectionRef = None) -> list[TrainingItem]:
-        """Store one DDL item per table from a fresh introspection; tables that are gone are forgotten."""
+        """Store one DDL item per table from a fresh introspection (embedded in batches); tables that are
+        gone are forgotten. Raises NoReadableTables, changing nothing, when the role can read no table."""
         saved = self.connection(workspace, connection)
-        info = self.schema(saved.workspace, saved, refresh=True)
-        adapter = self._adapter(saved)
-        current = {adapter.add_ddl(table.ddl(), table=table.name) for table in info.tables}
-        for item in adapter.items("ddl"):
-            if item.id not in current:
-                adapter.remove_training_data(item.id)
-        return adapter.items("ddl")
+        return self._adapter(saved).train_schema(self.schema(saved.workspace, saved, refresh=True))
 
     def add_documentation(self, workspace: str, text: str, *, connection: ConnectionRef = None) -> TrainingItem:
         """Store a documentation note (a definition or business rule) for the LLM's prompt."""

@@ -222,3 +222,16 @@ def test_an_sqlite_file_without_tables_is_refused_training(tmp_path, workbench):
     schema = workbench.sql.schema("default", saved, refresh=True)
     with pytest.raises(NoReadableTables, match=r"empty\.sqlite has no tables or views \(looked in: main\)"):
         workbench.sql._adapter(saved).train_schema(schema)
+
+
+def test_the_planner_reads_and_joins_tables_outside_the_default_schema(sales_db, workbench):
+    sql = workbench.sql
+    url = sales_db.url if sales_db.dialect == "postgres" else without_database(sales_db.url)
+    saved = sql.add_connection("default", "sales-plan", url)
+    per_region = sql.ask("default", "total amount of orders per region", connection=saved)
+    assert per_region.source == "planned", per_region.message
+    assert sorted((r, float(a)) for r, a in per_region.result.rows) == [("North", 17.75), ("South", 37.0)]
+    shipped = sql.ask("default", "How many orders are not cancelled?", connection=saved)
+    assert shipped.source == "planned" and shipped.result.rows == ((3,),)
+    brazil = sql.ask("default", "How many orders came from Brazil?", connection=saved)
+    assert brazil.source == "planned" and brazil.result.rows == ((1,),), "joined across schemas to customers"
