@@ -92,12 +92,18 @@ class _Abstain(Exception):
 
 @dataclass(frozen=True)
 class ValueIndex:
-    """The values a question may name, by their folded words: every category value, and the names
-    (cities, artists, titles) of text columns when ``values_for`` lists them. Built once per
-    schema and reused: building it reads every value."""
+    """What a question's words may name, by their folded words: the entities and columns
+    (``phrases``), every category value, and the names (cities, artists, titles) of text columns
+    when ``values_for`` lists them (``index``). Built once per schema and reused: building it
+    reads every value."""
 
     index: dict[tuple[str, ...], dict[str, list[Column]]]
     names: frozenset[tuple[str, ...]]
+    phrases: dict[tuple[str, ...], tuple[Entity | Column, ...]]
+
+    @property
+    def name_words(self) -> frozenset[str]:
+        return frozenset(word for words in self.names for word in words)
 
     @classmethod
     def build(cls, model: SemanticModel, values_for: Callable[[Column], Sequence[str]] | None = None) -> "ValueIndex":
@@ -118,7 +124,26 @@ class ValueIndex:
                 if words in names and not category:
                     continue  # free text that happens to be a name reads as the name
                 index.setdefault(words, {}).setdefault(value, []).append(column)
-        return cls(index, names)
+        return cls(index, names, _phrases(model))
+
+
+def _phrases(model: SemanticModel) -> dict[tuple[str, ...], tuple[Entity | Column, ...]]:
+    """The phrases that name each entity and (non-key) column."""
+    phrases: dict[tuple[str, ...], list[Entity | Column]] = {}
+    for entity in model.entities:
+        phrases.setdefault(entity.words, []).append(entity)
+        for column in entity.columns:
+            if column.kind == "key":
+                continue
+            named = [column.words, entity.words + column.words]  # "total", "invoice total"
+            own = entity.words
+            if len(column.words) > len(own) and column.words[:len(own)] == own:
+                named.append(column.words[len(own):])  # GenreName -> "name" of genre
+            if len(column.words) > 1 and column.words[-1] not in {"name", "title"}:
+                named += [column.words[-1:], entity.words + column.words[-1:]]  # UnitPrice -> "price", "track price"
+            for words in named:
+                phrases.setdefault(words, []).append(column)
+    return {words: tuple(dict.fromkeys(targets)) for words, targets in phrases.items()}
 
 
 def plan_question(question: str, model: SemanticModel, today: dt.date, values: ValueIndex | None = None) -> PlanOutcome:
@@ -155,7 +180,7 @@ class _Reader:
         measure, groups, descending, limit = self._shape(mentions)
         filters = self._value_filters(values, measure.entity, mentions)
         filters += self._comparisons(mentions, measure.entity)
-        period = self._period_column(period_range, measure.entity, mentions) if period_range else None
+        period = Period(self._own_date(measure.entity, mentions, period_range.phrase), period_range) if period_range else None
         for mention in mentions:  # "the total amount of orders": naming the measured table again says nothing new
             if not self._all_used(mention) and measure.entity in mention.targets:
                 self._use_mention(mention)
@@ -172,8 +197,7 @@ class _Reader:
 
     def unknown(self) -> list[str]:
         """Words that are no name, value, period, number or known phrasing: what the database cannot speak to."""
-        names = {k for entity in self.model.entities for k in entity.words}
-        names |= {k for column in self.model.columns() for k in column.words}
+        names = self.values.name_words
         return [t.text for t in self.tokens if not t.used and t.lower not in _GRAMMAR and t.key not in _GRAMMAR
                 and t.key not in names and _number(t.text) is None
                 and not any(form[-1] in names for form in _forms([t.key]))]
@@ -190,27 +214,16 @@ class _Reader:
         """Values of the database written in the question (plurals folded: "MPEG audio files"), longest
         first, with every column that holds each, and whether the question negates each."""
         index, names = self.values.index, self.values.names
-        longest = max((len(k) for k in index), default=0)
+
+        def spelled_in_question(window: list[_Token]) -> dict[str, list[Column]] | None:
+            spelled = index.get(tuple(t.key for t in window))
+            # Short codes ("CA", "ON") must be written as the database writes them.
+            spelled = {v: c for v, c in (spelled or {}).items() if len(v) > 3 or v in self.question}
+            return spelled or None
+
         found = []
-        position = 0
-        while position < len(self.tokens):
-            match = None
-            for size in range(min(longest, len(self.tokens) - position), 0, -1):
-                window = self.tokens[position:position + size]
-                if any(t.used for t in window):
-                    continue
-                spelled = index.get(tuple(t.key for t in window))
-                if spelled is None:
-                    continue
-                # Short codes ("CA", "ON") must be written as the database writes them.
-                spelled = {v: c for v, c in spelled.items() if len(v) > 3 or v in self.question}
-                if spelled:
-                    match = (window, spelled)
-                    break
-            if match is None:
-                position += 1
-                continue
-            window, spelled = match
+        for start, end, spelled in self._longest(max((len(k) for k in index), default=0), spelled_in_question):
+            window = self.tokens[start:end]
             span = (window[0].span[0], window[-1].span[1])
             text = self.question[span[0]:span[1]]
             holders = [c for columns in spelled.values() for c in columns]
@@ -224,8 +237,7 @@ class _Reader:
             for token in window:
                 token.used = True
             found.append(({column: value for value, columns in spelled.items() for column in columns}, span,
-                          self._negated(position)))
-            position += len(window)
+                          self._negated(start)))
         return found
 
     def _negated(self, position: int) -> bool:
@@ -240,40 +252,28 @@ class _Reader:
 
     def _mentions(self) -> list[_Mention]:
         """Entities and columns the unused words name, longest phrases first."""
-        index: dict[tuple[str, ...], list[Entity | Column]] = {}
-        for entity in self.model.entities:
-            index.setdefault(entity.words, []).append(entity)
-            for column in entity.columns:
-                if column.kind == "key":
-                    continue
-                index.setdefault(column.words, []).append(column)
-                index.setdefault(entity.words + column.words, []).append(column)  # "invoice total"
-                own = entity.words
-                if len(column.words) > len(own) and column.words[:len(own)] == own:
-                    index.setdefault(column.words[len(own):], []).append(column)  # GenreName -> "name" of genre
-                if len(column.words) > 1 and column.words[-1] not in {"name", "title"}:
-                    index.setdefault(column.words[-1:], []).append(column)  # UnitPrice -> "price"
-                    index.setdefault(entity.words + column.words[-1:], []).append(column)  # "track price"
-        mentions: list[_Mention] = []
+        phrases = self.values.phrases
+
+        def named(window: list[_Token]):
+            return next((phrases[keys] for keys in _forms([t.key for t in window]) if keys in phrases), None)
+
+        return [_Mention(start, end, targets) for start, end, targets in self._longest(_MAX_PHRASE, named)]
+
+    def _longest(self, longest: int, lookup):
+        """Left to right, the longest run of unused words ``lookup`` recognises at each place: (start, end, what).
+
+        A run is taken as soon as it is found, so ``lookup`` may mark words used before the scan goes on."""
         position = 0
         while position < len(self.tokens):
-            found = None
-            for size in range(min(_MAX_PHRASE, len(self.tokens) - position), 0, -1):
+            for size in range(min(longest, len(self.tokens) - position), 0, -1):
                 window = self.tokens[position:position + size]
-                if any(t.used for t in window):
-                    continue
-                for keys in _forms([t.key for t in window]):
-                    if keys in index:
-                        found = _Mention(position, position + size, tuple(dict.fromkeys(index[keys])))
-                        break
-                if found:
+                found = None if any(t.used for t in window) else lookup(window)
+                if found is not None:
+                    yield position, position + size, found
+                    position += size
                     break
-            if found:
-                mentions.append(found)
-                position = found.end
             else:
                 position += 1
-        return mentions
 
     def _shape(self, mentions: list[_Mention]):
         """The measure, the groupings, and the order and limit."""
@@ -330,7 +330,7 @@ class _Reader:
         self._use_mention(column_mention)
         return Measure(_AGGREGATE_WORDS[self.tokens[aggregate].lower], self.model.entity(column.table), column)
 
-    def _implicit_count(self, mentions: list[_Mention]) -> int | None:
+    def _implicit_count(self, mentions: list[_Mention]) -> int:
         """"invoices per billing country" counts invoices: the entity named just before a grouping."""
         for position, _token in enumerate(self.tokens):
             if self._marker_at(position) is None:
@@ -441,12 +441,9 @@ class _Reader:
                 self._use_mention(mention)
                 for t in window + [self.tokens[number_at]]:
                     t.used = True
-                filters.append(Filter(column, op, value, self.question[mention_span(self, mention, number_at)]))
+                filters.append(Filter(column, op, value, self._said(mention.start, number_at)))
                 break
         return filters
-
-    def _period_column(self, period, root: Entity, mentions: list[_Mention]) -> Period:
-        return Period(self._own_date(root, mentions, period.phrase), period)
 
     def _own_date(self, root: Entity, mentions: list[_Mention], said: str) -> Column:
         """The date a period or a per-year/month grouping is read on: one the question names, else the
@@ -562,11 +559,11 @@ class _Reader:
                 token.used = True
 
     def _text(self, mention: _Mention) -> str:
-        return self.question[self.tokens[mention.start].span[0]:self.tokens[mention.end - 1].span[1]]
+        return self._said(mention.start, mention.end - 1)
 
-
-def mention_span(reader: _Reader, mention: _Mention, last: int) -> slice:
-    return slice(reader.tokens[mention.start].span[0], reader.tokens[last].span[1])
+    def _said(self, first: int, last: int) -> str:
+        """The question's own words from token ``first`` to token ``last``."""
+        return self.question[self.tokens[first].span[0]:self.tokens[last].span[1]]
 
 
 def _forms(keys: list[str]) -> list[tuple[str, ...]]:
