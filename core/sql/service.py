@@ -277,9 +277,9 @@ class SqlService:
             top = match.candidate
             return self._execute(saved, top.sql, "certified", question, params=match.binds,
                                  described=match.described, matched=top.question, similarity=top.similarity)
-        outcome = self.plan(saved.workspace, question, connection=saved, today=today)
+        model, outcome = self._plan(saved, question, today)
         if outcome.plan is not None:
-            compiled = compile_plan(outcome.plan, self.semantic_model(saved.workspace, saved), list(outcome.joins))
+            compiled = compile_plan(outcome.plan, model, list(outcome.joins))
             return self._execute(saved, compiled.sql, "planned", question, params=compiled.params,
                                  plan=outcome.plan.to_dict())
         available, _why = self._llm().available()
@@ -304,9 +304,12 @@ class SqlService:
     def plan(self, workspace: str, question: str, *, connection: ConnectionRef = None,
              today: dt.date | None = None) -> PlanOutcome:
         """The question read as a plan over the semantic model, or why it cannot be (no SQL runs)."""
-        saved = self.connection(workspace, connection)
+        return self._plan(self.connection(workspace, connection), question, today)[1]
+
+    def _plan(self, saved: SqlConnection, question: str, today: dt.date | None) -> tuple[SemanticModel, PlanOutcome]:
         model = self.semantic_model(saved.workspace, saved)
-        return plan_question(_clean_question(question), model, today or self._today(), self._value_index(saved, model))
+        return model, plan_question(_clean_question(question), model, today or self._today(),
+                                    self._value_index(saved, model))
 
     def _value_index(self, saved: SqlConnection, model: SemanticModel) -> ValueIndex:
         """The values questions may name, rebuilt when the schema changes or the values may have."""
