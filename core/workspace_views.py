@@ -25,6 +25,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from core.records import Answer, GraphNode, QueryResult, Subgraph
     from core.sql.connections import SqlConnection
     from core.sql.introspect import SchemaInfo
+    from core.sql.planner import PlanOutcome
+    from core.sql.semantic import SemanticModel
     from core.sql.service import ConnectionRef, SqlAnswer, SqlService
     from core.sql.training import HistoryEntry, TrainingItem
 
@@ -95,6 +97,14 @@ class SqlView:
     # asking and running
     def ask(self, question: str, *, connection: "ConnectionRef" = None, today: dt.date | None = None) -> "SqlAnswer":
         return self._service.ask(self.workspace, question, connection=connection, today=today)
+
+    def semantic_model(self, connection: "ConnectionRef" = None) -> "SemanticModel":
+        """What the connection's tables, columns and metrics mean in words."""
+        return self._service.semantic_model(self.workspace, connection)
+
+    def plan(self, question: str, *, connection: "ConnectionRef" = None, today: dt.date | None = None) -> "PlanOutcome":
+        """The question read as a plan, or why it cannot be; no SQL runs."""
+        return self._service.plan(self.workspace, question, connection=connection, today=today)
 
     def run(self, sql: str, connection: "ConnectionRef" = None, source: str = "typed", *, question: str = "",
             params: Mapping[str, Any] | None = None) -> "SqlAnswer":

@@ -15,12 +15,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
 from core.sql.dates import DateRange
 from core.sql.semantic import Column, Entity, Relationship, SemanticModel
+
+if TYPE_CHECKING:  # pragma: no cover
+    from core.sql.metrics import Formula, Metric
 
 AGGREGATES = {"count": "count", "sum": "total", "avg": "average", "min": "least", "max": "most"}
 OPERATORS = {"=": "is", "!=": "is not", ">": "over", ">=": "at least", "<": "under", "<=": "at most"}
@@ -30,12 +33,19 @@ OPERATORS = {"=": "is", "!=": "is not", ">": "over", ">=": "at least", "<": "und
 class Measure:
     kind: str  # count | sum | avg | min | max
     entity: Entity  # the measured table: what is counted, or whose column is aggregated
-    column: Column | None = None  # None for a count
+    column: Column | None = None  # None for a count or a metric
+    metric: "Metric | None" = None  # a named number (revenue), computed by ``formula`` on ``entity``
+    formula: "Formula | None" = None
+    unit: str = ""  # the unit the question asked for ("minutes"), when it is not the column's own
+    scale: float = 1.0  # the aggregate is divided by this to give ``unit`` (60000 ms in a minute)
 
     def describe(self) -> str:
+        if self.metric is not None:
+            return self.metric.describe(self.formula)
         if self.kind == "count":
             return f"number of {self.entity.name}"
-        return f"{AGGREGATES[self.kind]} {self.column.ref}"
+        text = f"{AGGREGATES[self.kind]} {self.column.ref}"
+        return f"{text} in {self.unit}" if self.unit else text
 
 
 @dataclass(frozen=True)
@@ -112,7 +122,10 @@ class Plan:
         """The plan as JSON-ready data (the CLI's and the endpoint's ``plan`` field)."""
         return {
             "measure": {"kind": self.measure.kind, "table": self.measure.entity.name,
-                        "column": self.measure.column.name if self.measure.column else None},
+                        "column": self.measure.column.name if self.measure.column else None,
+                        "metric": self.measure.metric.name if self.measure.metric else None,
+                        "definition": self.measure.formula.describe() if self.measure.formula else None,
+                        "unit": self.measure.unit or None},
             "group_by": [g.describe() for g in self.groups],
             "filters": [{"column": f.column.ref, "op": f.op, "value": f.value} for f in self.filters],
             "period": ({"column": self.period.column.ref, "start": self.period.range.start.isoformat(),
@@ -253,16 +266,65 @@ def _column(alias: str, name: str) -> exp.Column:
 def _measure(measure: Measure, alias: str) -> exp.Expression:
     if measure.kind == "count":
         return exp.Count(this=exp.Star())
+    if measure.formula is not None:
+        return exp.Sum(this=_product(alias, measure.formula.columns))
     column = _column(alias, measure.column.name)
-    return {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[measure.kind](this=column)
+    aggregate = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[measure.kind](this=column)
+    if measure.scale != 1.0:
+        # A float divisor: integer milliseconds / 60000 would truncate to whole minutes on some engines.
+        return exp.Div(this=aggregate, expression=exp.Literal.number(repr(float(measure.scale))))
+    return aggregate
 
 
 def _measure_name(measure: Measure) -> str:
+    if measure.metric is not None:
+        return "_".join(measure.metric.name.split()).lower()
     if measure.kind == "count":
         return f"count_{measure.entity.name}".lower()
-    return f"{measure.kind}_{measure.column.name}".lower()
+    name = f"{measure.kind}_{measure.column.name}"
+    return f"{name}_{measure.unit}".lower() if measure.unit else name.lower()
 
 
 def _compare(column: exp.Expression, op: str, value: exp.Expression) -> exp.Expression:
     return {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT,
             "<=": exp.LTE}[op](this=column, expression=value)
+
+
+def agreement_sql(model: SemanticModel, header: "Formula", lines: "Formula", relation: Relationship) -> str:
+    """How many header rows whose amount differs from the sum of their lines (0: the two are one metric).
+
+    The lines are summed once per header key and joined, not summed per row in a correlated
+    subquery, so the check stays one pass over each table."""
+    line_alias, header_alias = "l", "h"
+    keys = [_column(line_alias, name) for name in relation.child_columns]
+    product = _product(line_alias, lines.columns)
+    summed = (exp.select(*[exp.alias_(key, f"k{i}", quoted=True) for i, key in enumerate(keys)],
+                         exp.alias_(exp.Sum(this=product), "amount_", quoted=True))
+              .from_(_table(model.entity(lines.table), line_alias)).group_by(*keys))
+    condition = exp.and_(*[_column("s", f"k{i}").eq(_column(header_alias, parent))
+                           for i, parent in enumerate(relation.parent_columns)])
+    total = _product(header_alias, header.columns)
+    difference = exp.Abs(this=exp.Sub(this=exp.Coalesce(this=total, expressions=[exp.Literal.number(0)]),
+                                      expression=exp.Coalesce(this=_column("s", "amount_"),
+                                                              expressions=[exp.Literal.number(0)])))
+    query = (exp.select(exp.alias_(exp.Count(this=exp.Star()), "differ", quoted=True))
+             .from_(_table(model.entity(header.table), header_alias))
+             .join(exp.Subquery(this=summed, alias=exp.TableAlias(this=exp.to_identifier("s"))), on=condition,
+                   join_type="left")
+             .where(exp.GT(this=difference, expression=exp.Literal.number(0.005))))
+    return query.sql(dialect=model.dialect)
+
+
+def _product(alias: str, columns: tuple[str, ...]) -> exp.Expression:
+    product: exp.Expression = _column(alias, columns[0])
+    for name in columns[1:]:
+        product = exp.Mul(this=product, expression=_column(alias, name))
+    return product
+
+
+def span_sql(model: SemanticModel, column: Column) -> str:
+    """The first and last value of a date column."""
+    target = _column("t0", column.name)
+    return (exp.select(exp.alias_(exp.Min(this=target), "first_", quoted=True),
+                       exp.alias_(exp.Max(this=target.copy()), "last_", quoted=True))
+            .from_(_table(model.entity(column.table), "t0")).sql(dialect=model.dialect))

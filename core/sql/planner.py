@@ -22,7 +22,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from core.sql.dates import find_date_range
+from core.sql.dates import DateRange, find_date_range
+from core.sql.metrics import SALE_VERBS, Formula, Metric
 from core.sql.plan import GRAINS, Filter, Grouping, Measure, Period, Plan
 from core.sql.semantic import Column, Entity, Relationship, SemanticModel
 from core.sql.wording import FUNCTION_WORDS, fold
@@ -71,7 +72,11 @@ class _Token:
 class _Mention:
     start: int  # token index of the first word
     end: int  # one past the last
-    targets: tuple[Entity | Column, ...]
+    targets: tuple[Entity | Column | Metric, ...]
+
+    @property
+    def metrics(self) -> list[Metric]:
+        return [t for t in self.targets if isinstance(t, Metric)]
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,7 @@ class ValueIndex:
 
     index: dict[tuple[str, ...], dict[str, list[Column]]]
     names: frozenset[tuple[str, ...]]
-    phrases: dict[tuple[str, ...], tuple[Entity | Column, ...]]
+    phrases: dict[tuple[str, ...], tuple[Entity | Column | Metric, ...]]
 
     @property
     def name_words(self) -> frozenset[str]:
@@ -127,9 +132,9 @@ class ValueIndex:
         return cls(index, names, _phrases(model))
 
 
-def _phrases(model: SemanticModel) -> dict[tuple[str, ...], tuple[Entity | Column, ...]]:
-    """The phrases that name each entity and (non-key) column."""
-    phrases: dict[tuple[str, ...], list[Entity | Column]] = {}
+def _phrases(model: SemanticModel) -> dict[tuple[str, ...], tuple[Entity | Column | Metric, ...]]:
+    """The phrases that name each entity, (non-key) column and metric."""
+    phrases: dict[tuple[str, ...], list[Entity | Column | Metric]] = {}
     for entity in model.entities:
         phrases.setdefault(entity.words, []).append(entity)
         for column in entity.columns:
@@ -143,30 +148,53 @@ def _phrases(model: SemanticModel) -> dict[tuple[str, ...], tuple[Entity | Colum
                 named += [column.words[-1:], entity.words + column.words[-1:]]  # UnitPrice -> "price", "track price"
             for words in named:
                 phrases.setdefault(words, []).append(column)
+    for metric in model.metrics:
+        for words in metric.phrases:
+            phrases.setdefault(words, []).append(metric)
     return {words: tuple(dict.fromkeys(targets)) for words, targets in phrases.items()}
 
 
-def plan_question(question: str, model: SemanticModel, today: dt.date, values: ValueIndex | None = None) -> PlanOutcome:
+Spans = Callable[[Column], "tuple[str, str] | None"]
+
+
+def plan_question(question: str, model: SemanticModel, today: dt.date, values: ValueIndex | None = None,
+                  spans: Spans | None = None) -> PlanOutcome:
     """The plan that answers ``question`` exactly, or an abstention with its reason.
 
     ``values`` says which values a question may name (``ValueIndex.build``); without it, only the
-    category values the schema listed.
+    category values the schema listed. ``spans(column)`` gives the first and last date a date column
+    holds (ISO text), so a period with no data abstains instead of answering 0.
+
+    A metric computed more than one way (revenue from invoice totals or from invoice lines) is read
+    with each formula in turn, the one on fewer rows first; the first reading that uses every word
+    is the plan.
     """
-    reader = _Reader(question, model, today, values)
-    try:
-        return reader.read()
-    except _Abstain as stop:
-        unknown = [word for word in reader.unknown() if word not in stop.unused]
-        reason = stop.reason
-        if unknown:
-            reason += f" It does not know {_quoted(unknown)} in this database."
-        return PlanOutcome(None, reason=reason, unused=tuple(dict.fromkeys((*stop.unused, *unknown))))
+    values = values or ValueIndex.build(model)
+    first: PlanOutcome | None = None
+    choice = 0
+    while True:
+        reader = _Reader(question, model, today, values, spans, choice)
+        try:
+            return reader.read()
+        except _Abstain as stop:
+            unknown = [word for word in reader.unknown() if word not in stop.unused]
+            reason = stop.reason
+            if unknown:
+                reason += f" It does not know {_quoted(unknown)} in this database."
+            first = first or PlanOutcome(None, reason=reason, unused=tuple(dict.fromkeys((*stop.unused, *unknown))))
+        choice += 1
+        if choice >= reader.formula_choices:
+            return first
 
 
 class _Reader:
-    def __init__(self, question: str, model: SemanticModel, today: dt.date, values: "ValueIndex | None" = None):
+    def __init__(self, question: str, model: SemanticModel, today: dt.date, values: "ValueIndex | None" = None,
+                 spans: Spans | None = None, formula_choice: int = 0):
         self.question, self.model, self.today = question, model, today
         self.values = values or ValueIndex.build(model)
+        self.spans = spans
+        self.formula_choice, self.formula_choices = formula_choice, 1
+        self.formula: Formula | None = None  # the chosen formula when the measure is a metric
         self.tokens = [_Token(m.group(0), fold(m.group(0).lstrip("$")), m.span()) for m in _TOKEN.finditer(question)]
 
     # ---- the whole reading ---------------------------------------------------------------
@@ -180,7 +208,12 @@ class _Reader:
         measure, groups, descending, limit = self._shape(mentions)
         filters = self._value_filters(values, measure.entity, mentions)
         filters += self._comparisons(mentions, measure.entity)
+        filters += self._exclusions(filters)
         period = Period(self._own_date(measure.entity, mentions, period_range.phrase), period_range) if period_range else None
+        if period is not None:
+            self._check_span(period)
+        if measure.metric is not None:
+            self._use_words(lambda t: t.lower in SALE_VERBS or (t.lower == "total" and measure.kind == "sum"))
         for mention in mentions:  # "the total amount of orders": naming the measured table again says nothing new
             if not self._all_used(mention) and measure.entity in mention.targets:
                 self._use_mention(mention)
@@ -298,6 +331,8 @@ class _Reader:
             descending, limit = _MOST[self.tokens[most].lower], 1
             self.tokens[most].used = True
             which = self._find(lambda t: t.lower in _WHICH)
+            if which is not None:
+                limit = self._number_after(which) or 1  # "which 3 countries ... the most"
             target = self._next_mention(mentions, which) if which is not None else None
             if target is None or target.start > most:
                 raise _Abstain("The question does not say which kind of thing has the most.")
@@ -312,6 +347,9 @@ class _Reader:
         return measure, groups, descending, limit
 
     def _measure(self, mentions: list[_Mention], count_at: int | None) -> Measure:
+        named = self._metric_measure(mentions, count_at)
+        if named is not None:
+            return named
         if count_at is None and self._find(lambda t: t.lower in _AGGREGATE_WORDS) is None:
             count_at = self._implicit_count(mentions)
         if count_at is not None:
@@ -319,7 +357,9 @@ class _Reader:
             if counted is None:
                 raise _Abstain("The question asks how many, but not of what.")
             self._use_mention(counted)
-            return Measure("count", _only(counted.targets, Entity))
+            entity = _only(counted.targets, Entity)
+            sold = self._units_of(entity)
+            return sold if sold is not None else Measure("count", entity)
         aggregate = self._find(lambda t: t.lower in _AGGREGATE_WORDS)
         column_mention = self._next_mention(mentions, aggregate, kind=Column)
         if column_mention is None or column_mention.start != self._next_unused(aggregate):
@@ -329,6 +369,88 @@ class _Reader:
         self.tokens[aggregate].used = True
         self._use_mention(column_mention)
         return Measure(_AGGREGATE_WORDS[self.tokens[aggregate].lower], self.model.entity(column.table), column)
+
+    def _metric_measure(self, mentions: list[_Mention], count_at: int | None) -> Measure | None:
+        """A named metric as the measure: "the revenue", "total spend", "how many units", "the most revenue".
+        After "how many" or "the most" it must be the next thing named ("the most tracks" counts tracks)."""
+        candidates = [m for m in mentions if m.metrics and not self._all_used(m)]
+        if count_at is not None:
+            following = self._next_mention(mentions, count_at)
+            candidates = [following] if following is not None and following.metrics else []
+        if not candidates:
+            return None
+        if len(candidates) > 1:
+            raise _Abstain(f"The question names {_quoted([self._text(m) for m in candidates])}: ask for one number at a "
+                           "time.", [self._text(m) for m in candidates])
+        mention = candidates[0]
+        if any(isinstance(t, Entity) for t in mention.targets) and count_at is not None:
+            return None  # "how many sales" with a table called sales counts its rows
+        metrics = mention.metrics
+        if len(metrics) > 1:
+            ways = "; ".join(f"{m.formulas[0].describe()}" for m in metrics)
+            raise _Abstain(f"'{self._text(mention)}' could be computed several ways that the data does not show to "
+                           f"agree ({ways}); define it in the semantic model.", [self._text(mention)])
+        before = self._previous_unused(mention.start)
+        if before is not None and self.tokens[before].lower in _AGGREGATE_WORDS:
+            if _AGGREGATE_WORDS[self.tokens[before].lower] != "sum":
+                raise _Abstain(f"'{self.tokens[before].text} {self._text(mention)}' needs a per-what: the workbench "
+                               f"only adds {metrics[0].name} up.", [self.tokens[before].text])
+            self.tokens[before].used = True
+        self._use_mention(mention)
+        return self._metric(metrics[0])
+
+    def _metric(self, metric: Metric) -> Measure:
+        self.formula_choices = len(metric.formulas)
+        self.formula = metric.formulas[min(self.formula_choice, len(metric.formulas) - 1)]
+        return Measure("sum", self.model.entity(self.formula.table), metric=metric, formula=self.formula)
+
+    def _units_of(self, entity: Entity) -> Measure | None:
+        """"How many Jazz tracks were sold" asks for units sold of those tracks, not how many tracks exist:
+        a passive sale verb after the counted rows, and a units-sold metric whose lines reach them."""
+        for position, token in enumerate(self.tokens):
+            if token.used or token.lower not in {"sold", "bought", "purchased", "ordered"}:
+                continue
+            before = self.tokens[position - 1].lower if position else ""
+            if before not in {"been", "were", "was", "are", "is", "get", "got"}:
+                continue
+            for metric in self.model.metrics:
+                formula = metric.formulas[0]
+                if len(formula.columns) == 1 and self.model.parents_path(formula.table, entity.name) is not None \
+                        and formula.table != entity.name:
+                    token.used = True
+                    return self._metric(metric)
+        return None
+
+    def _previous_unused(self, position: int) -> int | None:
+        before = position - 1
+        while before >= 0 and not self.tokens[before].used and self.tokens[before].lower in _FILLER:
+            before -= 1
+        return before if before >= 0 and not self.tokens[before].used else None
+
+    def _exclusions(self, filters: list[Filter]) -> list[Filter]:
+        """The rows the metric leaves out (cancelled orders), unless the question filters that column itself."""
+        if self.formula is None:
+            return []
+        named = {f.column for f in filters}
+        return [Filter(exclusion.column, "!=", value, f"{value} is no sale")
+                for exclusion in self.formula.exclusions if exclusion.column not in named
+                for value in exclusion.values]
+
+    def _check_span(self, period: Period) -> None:
+        """A period outside every date the column holds has no answer: 0 or NULL would read as a fact."""
+        span = self.spans(period.column) if self.spans is not None else None
+        if span is None:
+            return
+        first, last = span
+        start, end = period.range.iso
+        if end < first[:10] or start > last[:10]:
+            raise _Abstain(f"{period.column.ref} holds dates from {first[:10]} to {last[:10]}; there is nothing "
+                           f"recorded for {period.range.describe()}.", [period.range.phrase])
+
+    def _use_words(self, test) -> None:
+        for token in self.tokens:
+            if not token.used and test(token):
+                token.used = True
 
     def _implicit_count(self, mentions: list[_Mention]) -> int:
         """"invoices per billing country" counts invoices: the entity named just before a grouping."""
@@ -457,6 +579,8 @@ class _Reader:
                     self._use_mention(mention)
             return named[0]
         dates = [c for c in root.columns if c.kind == "date"]
+        if not dates and self.formula is not None and self.formula.dated_by is not None:
+            dates = [c for c in self.model.entity(self.formula.dated_by.parent).columns if c.kind == "date"]
         if len(dates) == 1:
             return dates[0]
         if len(dates) > 1:

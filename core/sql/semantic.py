@@ -20,9 +20,13 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from core.sql.introspect import ColumnInfo, SchemaInfo, TableInfo
 from core.sql.wording import fold
+
+if TYPE_CHECKING:  # pragma: no cover
+    from core.sql.metrics import Metric
 
 _NUMERIC_TYPE = re.compile(r"INT|NUMERIC|DECIMAL|REAL|FLOAT|DOUBLE|MONEY|NUMBER", re.IGNORECASE)
 _DATE_TYPE = re.compile(r"DATE|TIME", re.IGNORECASE)
@@ -88,6 +92,7 @@ class SemanticModel:
     dialect: str
     entities: tuple[Entity, ...]
     relationships: tuple[Relationship, ...]
+    metrics: tuple["Metric", ...] = ()  # named numbers (revenue, units sold): core.sql.metrics
     _by_name: dict[str, Entity] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -18,7 +18,7 @@ import datetime as dt
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -38,7 +38,8 @@ from core.sql.connections import (ConnectionStore, SecretStore, SqlConnection, c
                                   split_password, sqlite_file_exists)
 from core.sql.dates import resolve_date_phrase
 from core.sql.introspect import SchemaCache, SchemaInfo, introspect
-from core.sql.plan import compile_plan
+from core.sql.metrics import derive_metrics
+from core.sql.plan import agreement_sql, compile_plan, span_sql
 from core.sql.planner import PlanOutcome, ValueIndex, plan_question
 from core.sql.runner import GuardedRunner
 from core.sql.semantic import SemanticModel, derive_model
@@ -111,6 +112,7 @@ class SqlService:
         self._cache = SchemaCache()
         self._models: dict[str, tuple[SchemaInfo, SemanticModel]] = {}
         self._value_indexes: dict[str, tuple[SemanticModel, float, ValueIndex]] = {}
+        self._spans: dict[tuple[str, str], tuple[float, tuple[str, str] | None]] = {}
         self._known_workspaces: set[str] = set()
         self._history = QueryHistory(metadata)
 
@@ -296,10 +298,38 @@ class SqlService:
         schema = self.schema(saved.workspace, saved)
         with self._lock:
             cached = self._models.get(saved.id)
-            if cached is None or cached[0] is not schema:
-                cached = (schema, derive_model(schema))
+        if cached is None or cached[0] is not schema:
+            model = derive_model(schema)
+            model = replace(model, metrics=derive_metrics(model, lambda *pair: self._agree(saved, model, *pair)))
+            cached = (schema, model)
+            with self._lock:
                 self._models[saved.id] = cached
         return cached[1]
+
+    def _agree(self, saved: SqlConnection, model: SemanticModel, header, lines, relation) -> bool:
+        """Whether every header's amount equals the sum of its lines in the data (then "revenue" is one metric)."""
+        try:
+            result = self._runner(saved).run(agreement_sql(model, header, lines, relation))
+        except WorkbenchError:
+            return False  # unknown is not agreement: the planner then abstains on the ambiguous name
+        return bool(result.rows) and result.rows[0][0] == 0
+
+    def _date_span(self, saved: SqlConnection, model: SemanticModel, column) -> tuple[str, str] | None:
+        """The first and last date a date column holds (ISO text), cached with the value index; None if unknown."""
+        key = (saved.id, column.ref)
+        with self._lock:
+            cached = self._spans.get(key)
+        if cached is not None and time.monotonic() - cached[0] < _VALUES_SECONDS:
+            return cached[1]
+        try:
+            result = self._runner(saved).run(span_sql(model, column))
+            first, last = result.rows[0] if result.rows else (None, None)
+        except WorkbenchError:
+            first = last = None
+        span = (_iso(first), _iso(last)) if first is not None and last is not None else None
+        with self._lock:
+            self._spans[key] = (time.monotonic(), span)
+        return span
 
     def plan(self, workspace: str, question: str, *, connection: ConnectionRef = None,
              today: dt.date | None = None) -> PlanOutcome:
@@ -309,7 +339,8 @@ class SqlService:
     def _plan(self, saved: SqlConnection, question: str, today: dt.date | None) -> tuple[SemanticModel, PlanOutcome]:
         model = self.semantic_model(saved.workspace, saved)
         return model, plan_question(_clean_question(question), model, today or self._today(),
-                                    self._value_index(saved, model))
+                                    self._value_index(saved, model),
+                                    lambda column: self._date_span(saved, model, column))
 
     def _value_index(self, saved: SqlConnection, model: SemanticModel) -> ValueIndex:
         """The values questions may name, rebuilt when the schema changes or the values may have."""
@@ -426,6 +457,8 @@ class SqlService:
         with self._lock:
             self._models.pop(saved.id, None)
             self._value_indexes.pop(saved.id, None)
+            for key in [key for key in self._spans if key[0] == saved.id]:
+                del self._spans[key]
             runner = self._runners.pop(saved.id, None)
             self._adapters.pop((saved.workspace, saved.id), None)
         self._cache.forget(saved.id)
@@ -465,6 +498,11 @@ class SqlService:
     @staticmethod
     def _item(adapter: WorkbenchVanna, item_id: str) -> TrainingItem:
         return next(item for item in adapter.items() if item.id == item_id)
+
+
+def _iso(value: Any) -> str:
+    """A date value as ISO text: engines return date objects, timestamps, or text."""
+    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else str(value)
 
 
 def _clean_question(question: str) -> str:
