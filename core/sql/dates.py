@@ -1,5 +1,5 @@
-"""Dates in questions: "this week", "last month", "past 30 days", "in 2024", "Q2 2022", "between March
-and May", "since 2026-01-01".
+"""Dates in questions: "this week", "last month", "past 30 days", "in 2024", "Q2 2022", "the first half
+of 2025", "between March and May", "since 2026-01-01".
 
 ``find_date_range(text, today)`` returns the first period a question names, as an inclusive
 ``DateRange`` with the span of the words it came from; ``resolve_date_phrase(phrase, today)``
@@ -117,6 +117,10 @@ def _quarter(year: int, quarter: int) -> tuple[dt.date, dt.date]:
     return dt.date(year, first_month, 1), _month_end(year, first_month + 2)
 
 
+def _half(year: int, half: int) -> tuple[dt.date, dt.date]:
+    return (dt.date(year, 1, 1), dt.date(year, 6, 30)) if half == 1 else (dt.date(year, 7, 1), dt.date(year, 12, 31))
+
+
 def _month_span(first: str, last: str, year: str | None, today: dt.date) -> tuple[dt.date, dt.date]:
     """"between March and May [2024]": the first day of one month to the last day of the other."""
     start, _ = _named_month(first, year, today)
@@ -165,6 +169,9 @@ _RULES: tuple[Rule, ...] = (
     (re.compile(r"\b(?:(?:in|during|for|of)\s+)?(\d{4})\s+q([1-4])\b"), lambda m, t: _quarter(int(m[1]), int(m[2]))),
     (re.compile(r"\b(?:(?:in|during|for)\s+)?the\s+(first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\s+of\s+(\d{4})\b"),
      lambda m, t: _quarter(int(m[2]), _ORDINALS[m[1]])),
+    (re.compile(r"\b(?:(?:in|during|for)\s+)?the\s+(first|second|1st|2nd)\s+half\s+of\s+(\d{4})\b"),
+     lambda m, t: _half(int(m[2]), _ORDINALS[m[1]])),
+    (re.compile(r"\b(?:(?:in|during|for|of)\s+)?h([12])\s+(?:of\s+)?(\d{4})\b"), lambda m, t: _half(int(m[2]), int(m[1]))),
     (re.compile(rf"\b(?:between|from)\s+{_MONTH_WORD}\s+(?:and|to|through|until)\s+{_MONTH_WORD}(?:\s+(\d{{4}}))?\b"),
      lambda m, t: _month_span(m[1], m[2], m[3], t)),
     (re.compile(r"\b(?:all\s+time|ever|overall)\b"), lambda m, t: (EARLIEST, t)),

@@ -36,6 +36,9 @@ CASES = [
     (WEDNESDAY, "orders in February", D(2025, 2, 1), D(2025, 2, 28), "in February"),
     (WEDNESDAY, "orders in December", D(2024, 12, 1), D(2024, 12, 31), "in December"),  # still to come: last year's
     (WEDNESDAY, "orders in feb 2024", D(2024, 2, 1), D(2024, 2, 29), "in feb 2024"),
+    (WEDNESDAY, "revenue in the first half of 2024", D(2024, 1, 1), D(2024, 6, 30), "in the first half of 2024"),
+    (WEDNESDAY, "orders in the second half of 2023", D(2023, 7, 1), D(2023, 12, 31), "in the second half of 2023"),
+    (WEDNESDAY, "H2 2024 revenue", D(2024, 7, 1), D(2024, 12, 31), "H2 2024"),
     (WEDNESDAY, "top customers of all time", EARLIEST, D(2025, 3, 12), "all time"),
     (NEW_YEAR_MONDAY, "orders this week", D(2024, 1, 1), D(2024, 1, 1), "this week"),
     (NEW_YEAR_MONDAY, "orders last week", D(2023, 12, 25), D(2023, 12, 31), "last week"),
