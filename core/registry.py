@@ -31,6 +31,8 @@ BACKENDS: dict[str, dict[str, str]] = {
     "llm": {
         "none": "core.llm.no_llm:NoLLM",
         "ollama": "core.llm.ollama_llm:OllamaLLM",
+        "openai": "core.llm.openai_llm:OpenAILLM",
+        "llamacpp": "core.llm.llamacpp_llm:LlamaCppLLM",
     },
 }
 

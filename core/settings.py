@@ -108,13 +108,25 @@ SETTINGS_TABLE: tuple[SettingSpec, ...] = (
     SettingSpec("AW_NEO4J_USER", "graph", "neo4j_user", "neo4j", "Neo4j user name."),
     SettingSpec("AW_NEO4J_PASSWORD", "graph", "neo4j_password", "", "Neo4j password (never shown or logged).", secret=True),
     SettingSpec("AW_NEO4J_DATABASE", "graph", "neo4j_database", "neo4j", "Neo4j database name."),
-    SettingSpec("AW_LLM_PROVIDER", "llm", "provider", "", "`none` (evidence mode) or `ollama`. Empty: `ollama` when AW_OLLAMA_HOST is set, otherwise `none`.", _choice("", *backend_names("llm"))),
+    SettingSpec("AW_LLM_PROVIDER", "llm", "provider", "", "`none` (evidence mode), `ollama` (an Ollama server), `openai` (any OpenAI-compatible server: vLLM, llama.cpp's server, LM Studio, LocalAI, Ollama's `/v1`, hosted APIs) or `llamacpp` (a GGUF file run in-process, no server). Empty: `ollama` when AW_OLLAMA_HOST is set, else `openai` when AW_OPENAI_BASE_URL is set, else `llamacpp` when AW_LLAMACPP_MODEL is set, otherwise `none`.", _choice("", *backend_names("llm"))),
     SettingSpec("AW_OLLAMA_HOST", "llm", "ollama_host", "", "Ollama server URL, e.g. `http://127.0.0.1:11434`."),
     SettingSpec("AW_OLLAMA_MODEL", "llm", "model", "llama3.1", "Ollama model used for generation (pull it first with `ollama pull`)."),
+    SettingSpec("AW_OPENAI_BASE_URL", "llm", "openai_base_url", "", "Base URL of an OpenAI-compatible API, with its `/v1`, e.g. `http://127.0.0.1:8000/v1` (vLLM), `http://127.0.0.1:8080/v1` (llama.cpp's server), `http://127.0.0.1:11434/v1` (Ollama), `https://api.openai.com/v1`."),
+    SettingSpec("AW_OPENAI_API_KEY", "llm", "openai_api_key", "", "API key sent to the OpenAI-compatible server as a Bearer token; empty for a local server that needs none (never shown or logged).", secret=True),
+    SettingSpec("AW_OPENAI_MODEL", "llm", "openai_model", "", "Model asked of the OpenAI-compatible server. Empty: the first model the server lists."),
+    SettingSpec("AW_LLAMACPP_MODEL", "llm", "llamacpp_model", "", "Path of a GGUF model file that llama.cpp (`xllamacpp`) runs inside the workbench's process."),
+    SettingSpec("AW_LLAMACPP_THREADS", "llm", "llamacpp_threads", "0", "CPU threads llama.cpp generates with. 0: half the machine's cores (at least one).", _non_negative_int),
     SettingSpec("AW_LLM_TEMPERATURE", "llm", "temperature", "0.1", "Generation temperature.", float),
     SettingSpec("AW_LLM_NUM_CTX", "llm", "num_ctx", "8192", "Context length in tokens asked of the model.", _positive_int),
     SettingSpec("AW_LLM_KEEP_ALIVE", "llm", "keep_alive", "5m", "How long Ollama keeps the model loaded after a request."),
-    SettingSpec("AW_LLM_TIMEOUT", "llm", "timeout_seconds", "120", "Seconds to wait for the LLM server before giving up.", _positive_float),
+    SettingSpec("AW_LLM_TIMEOUT", "llm", "timeout_seconds", "120", "Longest time one LLM call may take, in seconds, from connecting to the last streamed piece; a call that takes longer stops with an error and the answer falls back to the evidence.", _positive_float),
+    SettingSpec("AW_LLM_AVAILABILITY_TTL", "llm", "availability_ttl_seconds", "10", "Seconds a provider's answer to \"is the LLM up?\" is reused, so one chat answer asks the server once.", _positive_float),
+    SettingSpec("AW_LLM_MAX_TOKENS_ANSWER", "llm", "max_tokens_answer", "1024", "Most tokens a written chat answer may have (also the cap of any call that names no task).", _positive_int),
+    SettingSpec("AW_LLM_MAX_TOKENS_EXTRACT", "llm", "max_tokens_extract", "1536", "Most tokens of one typed graph-extraction reply (JSON).", _positive_int),
+    SettingSpec("AW_LLM_MAX_TOKENS_SQL", "llm", "max_tokens_sql", "512", "Most tokens of a model-written SQL query or result summary.", _positive_int),
+    SettingSpec("AW_LLM_MAX_TOKENS_SUMMARY", "llm", "max_tokens_summary", "256", "Most tokens of a conversation summary.", _positive_int),
+    SettingSpec("AW_LLM_MAX_TOKENS_ROUTE", "llm", "max_tokens_route", "128", "Most tokens of a routing decision (JSON).", _positive_int),
+    SettingSpec("AW_LLM_MAX_TOKENS_REWRITE", "llm", "max_tokens_rewrite", "96", "Most tokens of a follow-up question rewritten to stand alone.", _positive_int),
     SettingSpec("AW_DEMO_DB_URL", "sql", "demo_db_url", "", "SQLAlchemy URL of the demo database. Empty: `<data dir>/demo/retail.db`."),
     SettingSpec("AW_SQL_TIMEOUT", "sql", "timeout_seconds", "10", "Time limit for every SQL query, in seconds.", _positive_float),
     SettingSpec("AW_SQL_ROW_CAP", "sql", "row_cap", "1000", "Most rows a query returns; results say when they were truncated.", _positive_int),
@@ -134,7 +146,9 @@ SETTINGS_TABLE: tuple[SettingSpec, ...] = (
 
 
 # Settings the Settings page may save under the data dir (nothing secret, nothing that moves data).
-SAVEABLE = ("AW_LLM_PROVIDER", "AW_OLLAMA_HOST", "AW_OLLAMA_MODEL", "AW_LLM_TEMPERATURE", "AW_LLM_NUM_CTX",
+# The OpenAI API key is a secret: it is read from the environment only, never saved in this plain file.
+SAVEABLE = ("AW_LLM_PROVIDER", "AW_OLLAMA_HOST", "AW_OLLAMA_MODEL", "AW_OPENAI_BASE_URL", "AW_OPENAI_MODEL",
+            "AW_LLAMACPP_MODEL", "AW_LLAMACPP_THREADS", "AW_LLM_TEMPERATURE", "AW_LLM_NUM_CTX",
             "AW_LLM_KEEP_ALIVE", "AW_LLM_TIMEOUT")
 SAVED_FILE = "settings.env"
 
@@ -211,11 +225,34 @@ class GraphSettings:
 class LLMSettings:
     provider: str
     ollama_host: str
-    model: str
+    model: str  # the Ollama model (AW_OLLAMA_MODEL)
     temperature: float
     num_ctx: int
     keep_alive: str
     timeout_seconds: float
+    openai_base_url: str = ""
+    openai_api_key: str = field(default="", repr=False)
+    openai_model: str = ""
+    llamacpp_model: str = ""
+    llamacpp_threads: int = 0
+    availability_ttl_seconds: float = 10.0
+    max_tokens_answer: int = 1024
+    max_tokens_extract: int = 1536
+    max_tokens_sql: int = 512
+    max_tokens_summary: int = 256
+    max_tokens_route: int = 128
+    max_tokens_rewrite: int = 96
+
+    def max_tokens(self, task: str) -> int:
+        """The reply-token cap of a task (``answer``, ``extract``, ``sql``, ``summary``, ``route``, ``rewrite``)."""
+        try:
+            return getattr(self, f"max_tokens_{task}")
+        except AttributeError:
+            raise ConfigError(f"Unknown LLM task {task!r}; the tasks are: {', '.join(LLM_TASKS)}.") from None
+
+
+# The tasks that have their own reply-token cap (AW_LLM_MAX_TOKENS_<TASK>).
+LLM_TASKS = ("answer", "extract", "sql", "summary", "route", "rewrite")
 
 
 @dataclass(frozen=True)
@@ -292,9 +329,14 @@ class Settings:
         demo_path = data_dir / "demo" / "retail.db"
         llm = dict(v["llm"])
         if not llm["provider"]:
-            llm["provider"] = "ollama" if llm["ollama_host"] else "none"
+            llm["provider"] = ("ollama" if llm["ollama_host"] else "openai" if llm["openai_base_url"]
+                               else "llamacpp" if llm["llamacpp_model"] else "none")
         if llm["provider"] == "ollama" and not llm["ollama_host"]:
             raise ConfigError("AW_LLM_PROVIDER is ollama but AW_OLLAMA_HOST is empty: set it to your Ollama server, e.g. http://127.0.0.1:11434.")
+        if llm["provider"] == "openai" and not llm["openai_base_url"]:
+            raise ConfigError("AW_LLM_PROVIDER is openai but AW_OPENAI_BASE_URL is empty: set it to the server's API, e.g. http://127.0.0.1:8000/v1.")
+        if llm["provider"] == "llamacpp" and not llm["llamacpp_model"]:
+            raise ConfigError("AW_LLM_PROVIDER is llamacpp but AW_LLAMACPP_MODEL is empty: set it to the path of a GGUF model file.")
         graph = v["graph"]
         if graph["backend"] == "neo4j" and not graph["neo4j_uri"]:
             raise ConfigError("AW_GRAPH_BACKEND is neo4j but AW_NEO4J_URI is empty: set it, e.g. neo4j://127.0.0.1:7687.")

@@ -9,10 +9,9 @@ from core.health import BackendHealth
 from core.llm.base import Message
 from core.settings import LLMSettings
 
-GENERATION_OFF = (
-    "Generation is off: no LLM is configured. Set AW_OLLAMA_HOST (and AW_OLLAMA_MODEL) "
-    "to an Ollama server to turn it on."
-)
+TURN_ON = ("set AW_OLLAMA_HOST (and AW_OLLAMA_MODEL) to an Ollama server, AW_OPENAI_BASE_URL to an "
+           "OpenAI-compatible server, or AW_LLAMACPP_MODEL to a local GGUF model file")
+GENERATION_OFF = f"Generation is off: no LLM is configured. To turn it on, {TURN_ON}."
 
 
 class NoLLM:
@@ -36,7 +35,7 @@ class NoLLM:
         """Always ready: evidence mode needs no server."""
         return BackendHealth(
             "llm", "none", "off", True, "Generation is off: answers show the retrieved evidence.",
-            "To generate answers, set AW_OLLAMA_HOST (and AW_OLLAMA_MODEL) to an Ollama server.",
+            f"To generate answers, {TURN_ON}.",
         )
 
     def complete(

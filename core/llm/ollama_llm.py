@@ -13,6 +13,7 @@ import ollama
 from core.errors import ConfigError, InvalidInput, LLMUnavailable
 from core.health import PROBE_TIMEOUT, BackendHealth, first_line
 from core.llm.base import Message
+from core.llm.bounds import AvailabilityCache, Deadline, call_bounds
 from core.settings import LLMSettings
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,9 @@ class OllamaLLM:
         self.model = settings.model.strip()
         self.name = f"ollama/{self.model}"
         self.host = display_host(settings.ollama_host)
+        self.settings = settings
         self._settings = settings
+        self._availability = AvailabilityCache(settings.availability_ttl_seconds)
         self._client = ollama.Client(host=settings.ollama_host, timeout=settings.timeout_seconds)
         self._probe_timeout = min(settings.timeout_seconds, PROBE_TIMEOUT_SECONDS)
         self._probe = ollama.Client(host=settings.ollama_host, timeout=self._probe_timeout)
@@ -61,21 +64,26 @@ class OllamaLLM:
     ) -> str | Iterator[str]:
         """Chat with the model; with ``stream=True`` return an iterator of text pieces.
 
-        ``timeout_seconds`` bounds each wait on the server: connecting, the whole answer when
-        not streaming, and the gap between pieces when streaming.
+        The reply is capped at ``options["max_tokens"]`` tokens (Ollama's ``num_predict``; default
+        AW_LLM_MAX_TOKENS_ANSWER). AW_LLM_TIMEOUT (or ``options["timeout_seconds"]``, if lower) bounds
+        each wait on the server and, when streaming, the whole answer: a stream still going at the
+        deadline stops with ``LLMUnavailable``.
 
         A streamed call fetches its first piece before returning, so an unreachable server
         or a missing model raises ``LLMUnavailable`` here rather than mid-iteration.
         """
         if not messages:
             raise InvalidInput("There is nothing to send to the model: the conversation is empty.")
+        bounds = call_bounds(options, self._settings)
+        deadline = Deadline(bounds.timeout)
         request: dict[str, Any] = {
             "model": self.model,
             "messages": [{"role": m.role, "content": m.content} for m in messages],
             "options": {
                 "temperature": self._settings.temperature,
                 "num_ctx": self._settings.num_ctx,
-                **(options or {}),
+                "num_predict": bounds.max_tokens,
+                **bounds.rest,
             },
         }
         keep_alive = keep_alive_value(self._settings.keep_alive)
@@ -90,30 +98,43 @@ class OllamaLLM:
             try:
                 response = self._client.chat(**request, stream=False)
             except Exception as exc:  # narrowed and re-raised by _unavailable
-                raise self._unavailable(exc) from exc
+                raise self._down(self._unavailable(exc)) from exc
             return response.message.content or ""
         try:
             chunks = self._client.chat(**request, stream=True)
             first = next(chunks, None)
         except Exception as exc:
-            raise self._unavailable(exc) from exc
-        return self._pieces(first, chunks)
+            raise self._down(self._unavailable(exc)) from exc
+        return self._pieces(first, chunks, deadline)
 
-    def _pieces(self, first: Any, chunks: Generator[Any, None, None]) -> Iterator[str]:
+    def _pieces(self, first: Any, chunks: Generator[Any, None, None], deadline: Deadline) -> Iterator[str]:
         try:
             chunk = first
             while chunk is not None:
+                if deadline.expired:
+                    raise LLMUnavailable(
+                        f"Ollama at {self.host} did not finish answering within {deadline.seconds:g} s (model {self.model}). "
+                        "Raise AW_LLM_TIMEOUT, use a smaller model, or lower the reply caps (AW_LLM_MAX_TOKENS_*).")
                 if chunk.message.content:
                     yield chunk.message.content
                 chunk = next(chunks, None)
+        except LLMUnavailable:
+            raise
         except Exception as exc:
-            raise self._unavailable(exc) from exc
+            raise self._down(self._unavailable(exc)) from exc
         finally:
-            # A reader that stops early must not leave the HTTP response open.
+            # A reader that stops early must not leave the HTTP response open: closing it stops Ollama generating.
             chunks.close()
 
     def available(self) -> tuple[bool, str]:
-        """Check the server answers /api/tags and has the configured model."""
+        """Whether the server answers /api/tags and has the model; remembered for AW_LLM_AVAILABILITY_TTL s."""
+        return self._availability.get(self._probe_tags)
+
+    def _down(self, exc: LLMUnavailable) -> LLMUnavailable:
+        self._availability.mark_down(str(exc))
+        return exc
+
+    def _probe_tags(self) -> tuple[bool, str]:
         try:
             names = self._list_models()
         except LLMUnavailable as exc:

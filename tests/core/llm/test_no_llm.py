@@ -31,7 +31,7 @@ def test_no_llm_says_how_to_turn_generation_on():
 
     assert ok is False
     assert reason.startswith("Generation is off: no LLM is configured.")
-    assert "AW_OLLAMA_HOST" in reason and "AW_OLLAMA_MODEL" in reason
+    assert all(name in reason for name in ("AW_OLLAMA_HOST", "AW_OLLAMA_MODEL", "AW_OPENAI_BASE_URL", "AW_LLAMACPP_MODEL"))
 
 
 @pytest.mark.parametrize("stream", [False, True])
@@ -52,8 +52,8 @@ def test_an_explicit_none_provider_wins_over_a_host():
 
 def test_an_unknown_provider_is_a_config_error():
     settings = Settings.from_env({})
-    settings = dataclasses.replace(settings, llm=dataclasses.replace(settings.llm, provider="openai"))
-    with pytest.raises(ConfigError, match="Unknown llm backend 'openai'; choose one of: none, ollama"):
+    settings = dataclasses.replace(settings, llm=dataclasses.replace(settings.llm, provider="vllm"))
+    with pytest.raises(ConfigError, match="Unknown llm backend 'vllm'; choose one of: llamacpp, none, ollama, openai"):
         build_chosen("llm", settings)
 
 
@@ -67,6 +67,7 @@ def test_evidence_mode_does_not_import_the_ollama_client():
         "build_chosen('llm', settings).available()\n"
         "assert check_backend('llm', settings).mode == 'off'\n"
         "assert 'ollama' not in sys.modules, 'ollama was imported'\n"
+        "assert 'xllamacpp' not in sys.modules, 'xllamacpp was imported'\n"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

@@ -84,7 +84,8 @@ def test_non_streamed_chat_returns_the_reply_and_sends_settings_on_the_wire(serv
         {"role": "system", "content": "You answer from the evidence."},
         {"role": "user", "content": "How many stores are in Leeds?"},
     ]
-    assert sent["options"] == {"temperature": 0.1, "num_ctx": 8192}
+    # A call that names no task still has a reply cap: the answer cap.
+    assert sent["options"] == {"temperature": 0.1, "num_ctx": 8192, "num_predict": 1024}
     assert sent["keep_alive"] == "5m"
     assert "format" not in sent
 
@@ -93,10 +94,11 @@ def test_settings_and_per_call_options_are_merged_on_the_wire(server, make_llm):
     provider = make_llm(server.url, AW_LLM_TEMPERATURE="0.6", AW_LLM_NUM_CTX="2048", AW_LLM_KEEP_ALIVE="-1")
     server.enqueue("ok")
 
-    provider.complete(QUESTION, options={"temperature": 0.0, "seed": 7})
+    provider.complete(QUESTION, options={"temperature": 0.0, "seed": 7, "max_tokens": 64, "timeout_seconds": 5})
 
     sent = server.chat_requests[0]
-    assert sent["options"] == {"temperature": 0.0, "num_ctx": 2048, "seed": 7}
+    # The cap goes as Ollama's num_predict; the wall-clock limit is the provider's, not a model option.
+    assert sent["options"] == {"temperature": 0.0, "num_ctx": 2048, "seed": 7, "num_predict": 64}
     assert sent["keep_alive"] == -1  # a number of seconds goes as a number, as Ollama expects
 
 
@@ -136,6 +138,21 @@ def test_available_and_models_read_the_tag_list(server, llm):
     assert server.url in reason and "llama3.1" in reason
     assert llm.models() == ["llama3.1:latest", "nomic-embed-text:latest", "qwen2.5:7b"]
     assert server.requests_to("/api/tags")  # it really asked the server
+
+
+def test_availability_is_asked_once_per_ttl_and_a_failed_call_is_remembered(server, make_llm):
+    provider = make_llm(server.url, AW_LLM_AVAILABILITY_TTL="30")
+
+    answers = [provider.available() for _ in range(5)]  # a chat answer asks up to five times
+
+    assert len(server.requests_to("/api/tags")) == 1
+    assert all(ok for ok, _ in answers)
+    server.enqueue_error(500, "out of memory")
+    with pytest.raises(LLMUnavailable, match="out of memory"):
+        provider.complete(QUESTION)
+    ok, reason = provider.available()  # the failure is what the rest of the answer sees, without a new probe
+    assert not ok and "out of memory" in reason
+    assert len(server.requests_to("/api/tags")) == 1
 
 
 @pytest.mark.parametrize(("configured", "found"), [("llama3.1:latest", True), ("qwen2.5:7b", True), ("qwen2.5", False)])
