@@ -100,6 +100,12 @@ class Plan:
     descending: bool | None = None  # order by the measure (top N / most), None: by the groups
     limit: int | None = None
 
+    def columns(self) -> list[Column]:
+        """Every column the plan reads: the measure's, the groups', the filters' and the period's."""
+        found = [self.measure.column] + [g.column for g in self.groups] + [f.column for f in self.filters]
+        found.append(self.period.column if self.period is not None else None)
+        return [column for column in found if column is not None]
+
     def tables(self) -> list[str]:
         named = [g.table for g in self.groups] + [f.column.table for f in self.filters]
         if self.period is not None:

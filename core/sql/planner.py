@@ -26,6 +26,7 @@ from core.sql.dates import DateRange, find_date_range
 from core.sql.metrics import SALE_VERBS, Formula, Metric
 from core.sql.plan import GRAINS, Filter, Grouping, Measure, Period, Plan
 from core.sql.semantic import Column, Entity, Relationship, SemanticModel
+from core.sql.units import COMPARATIVES, MONEY, NOUNS, SUPERLATIVES, said, unit_of
 from core.sql.wording import FUNCTION_WORDS, fold
 
 _TOKEN = re.compile(r"\$?\d+(?:[.,]\d+)*|[^\W\d_]+(?:'[^\W\d_]+)?")
@@ -53,7 +54,8 @@ _NEGATIONS = frozenset({"not", "except", "excluding"})
 # Every word the planner knows how to read; anything else is a word the database cannot speak to.
 _GRAMMAR = (_FILLER | {w for phrase in _COUNT_PHRASES for w in phrase} | set(_AGGREGATE_WORDS) | set(_MOST)
             | set(_TOP) | {w for marker in _GROUP_MARKERS for w in marker}
-            | {w for words, _op in _COMPARISONS for w in words} | set(_NUMBER_WORDS) | _WHICH | _NEGATIONS | set(GRAINS))
+            | {w for words, _op in _COMPARISONS for w in words} | set(_NUMBER_WORDS) | _WHICH | _NEGATIONS | set(GRAINS)
+            | {w for words in (*COMPARATIVES, *SUPERLATIVES) for w in words})
 
 
 @dataclass
@@ -146,11 +148,18 @@ def _phrases(model: SemanticModel) -> dict[tuple[str, ...], tuple[Entity | Colum
                 named.append(column.words[len(own):])  # GenreName -> "name" of genre
             if len(column.words) > 1 and column.words[-1] not in {"name", "title"}:
                 named += [column.words[-1:], entity.words + column.words[-1:]]  # UnitPrice -> "price", "track price"
+            if column.quantity and (column.quantity != MONEY or {"price", "cost"} & set(column.words)):
+                for noun in NOUNS[column.quantity]:  # "track length" is its Milliseconds, "cost" its price
+                    # not "tracks cost": there "cost" is the verb of "how many tracks cost 99 cents"
+                    named += [(noun,)] + ([entity.words + (noun,)] if column.quantity != MONEY else [])
             for words in named:
                 phrases.setdefault(words, []).append(column)
     for metric in model.metrics:
         for words in metric.phrases:
-            phrases.setdefault(words, []).append(metric)
+            # A column the analyst names by its own name is that column: "the total amount" of a table whose
+            # column is called amount sums amount, cancelled rows and all, as written.
+            if not any(not isinstance(t, Metric) for t in phrases.get(words, ())):
+                phrases.setdefault(words, []).append(metric)
     return {words: tuple(dict.fromkeys(targets)) for words, targets in phrases.items()}
 
 
@@ -205,7 +214,7 @@ class _Reader:
         period_range = self._period()
         values = self._values()
         mentions = self._mentions()
-        measure, groups, descending, limit = self._shape(mentions)
+        measure, groups, descending, limit = self._superlative(mentions) or self._shape(mentions)
         filters = self._value_filters(values, measure.entity, mentions)
         filters += self._comparisons(mentions, measure.entity)
         filters += self._exclusions(filters)
@@ -222,11 +231,13 @@ class _Reader:
             words = [self._text(m) for m in leftover]
             raise _Abstain(f"The question names {_quoted(words)}, which the plan does not use.", words)
         self._filler()
+        plan = Plan(measure, tuple(groups), tuple(filters), period, descending, limit)
+        joins = self._joins(plan)
+        self._verbs_of(plan, joins)
         unused = [t.text for t in self.tokens if not t.used]
         if unused:
             raise _Abstain(f"The workbench could not use {_quoted(unused)} in the question.", unused)
-        plan = Plan(measure, tuple(groups), tuple(filters), period, descending, limit)
-        return PlanOutcome(plan, tuple(self._joins(plan)))
+        return PlanOutcome(plan, tuple(joins))
 
     def unknown(self) -> list[str]:
         """Words that are no name, value, period, number or known phrasing: what the database cannot speak to."""
@@ -368,7 +379,95 @@ class _Reader:
         column = self._pick_column(numeric, mentions, column_mention)
         self.tokens[aggregate].used = True
         self._use_mention(column_mention)
-        return Measure(_AGGREGATE_WORDS[self.tokens[aggregate].lower], self.model.entity(column.table), column)
+        unit, scale = self._asked_unit(column)
+        return Measure(_AGGREGATE_WORDS[self.tokens[aggregate].lower], self.model.entity(column.table), column,
+                       unit=unit, scale=scale)
+
+    def _asked_unit(self, column: Column) -> tuple[str, float]:
+        """"in minutes": the unit the question wants the column's aggregate in, and the divisor to get it."""
+        for position, token in enumerate(self.tokens[:-1]):
+            following = self.tokens[position + 1]
+            unit = unit_of(following.key)
+            if token.used or following.used or token.lower != "in" or unit is None:
+                continue
+            kind, size = unit
+            if kind != column.quantity or column.unit is None:
+                raise _Abstain(f"{column.ref} is not a {kind} in a unit the workbench knows, so it cannot be given "
+                               f"in {following.text}.", [following.text])
+            token.used = following.used = True
+            return said(following.key), size / column.unit
+        return "", 1.0
+
+    def _converted(self, value: float, column: Column, position: int, mentions: list[_Mention]) -> float:
+        """The number as the column holds it, reading a unit written after it ("5 minutes", "99 cents")."""
+        if position >= len(self.tokens) or self.tokens[position].used:
+            return value
+        token = self.tokens[position]
+        unit = unit_of(token.key)
+        if unit is None:
+            return value
+        kind, size = unit
+        if kind != column.quantity or column.unit is None:
+            raise _Abstain(f"{column.ref} is not a {kind} in a unit the workbench knows, so '{token.text}' cannot be "
+                           "converted to it.", [token.text])
+        token.used = True
+        for mention in mentions:  # "10,000,000 bytes": the unit also names the Bytes column
+            if mention.start == position and column in mention.targets:
+                self._use_mention(mention)
+        return value * size / column.unit
+
+    def _superlative(self, mentions: list[_Mention]):
+        """"the 5 longest tracks", "the most expensive product": the rows with the largest (smallest) value of
+        their one column of that kind, as a top N by that column."""
+        for position in range(len(self.tokens)):
+            for words, (kind, largest) in SUPERLATIVES.items():
+                window = self.tokens[position:position + len(words)]
+                if tuple(t.lower for t in window) != words or any(t.used for t in window):
+                    continue
+                after = self._next_mention(mentions, position + len(words) - 1)
+                if after is None or after.start != self._next_unused(position + len(words) - 1):
+                    continue
+                entities = [t for t in after.targets if isinstance(t, Entity)]
+                if len(entities) != 1:
+                    continue
+                entity = entities[0]
+                columns = [c for c in entity.columns if c.kind == "number" and c.quantity == kind]
+                if len(columns) != 1:
+                    raise _Abstain(f"'{' '.join(words)}' needs one {kind} column of {entity.name}; it has "
+                                   f"{len(columns) or 'none'}.", [window[0].text])
+                limit = self._number_before(position)
+                if limit is None:
+                    plural = self.tokens[after.end - 1].lower != self.tokens[after.end - 1].key
+                    if plural:
+                        raise _Abstain(f"How many {self._text(after)}? Say e.g. 'the 5 {' '.join(words)} "
+                                       f"{self._text(after)}'.", [window[0].text])
+                    limit = 1
+                for token in window:
+                    token.used = True
+                self._use_mention(after)
+                measure = Measure("max" if largest else "min", entity, columns[0])
+                return measure, [Grouping(entity=entity)], largest, limit
+        return None
+
+    def _number_before(self, position: int) -> int | None:
+        before = position - 1
+        if before >= 0 and not self.tokens[before].used:
+            text = self.tokens[before].lower
+            number = _NUMBER_WORDS.get(text, int(text) if text.isdigit() else None)
+            if number is not None and number > 0:
+                self.tokens[before].used = True
+                return number
+        return None
+
+    def _verbs_of(self, plan: Plan, joins: list[Relationship]) -> None:
+        """A verb made from a name the plan uses says nothing more: "billed to Germany" is BillingCountry,
+        "supports" the SupportRepId join from customers to employees."""
+        names = [c.words for c in plan.columns()] + [
+            self.model.entity(r.child).column(name).words for r in joins for name in r.child_columns]
+        stems = {_stem(words[0]) for words in names if words}
+        for token in self.tokens:
+            if not token.used and len(token.key) > 3 and _stem(token.lower) in stems:
+                token.used = True
 
     def _metric_measure(self, mentions: list[_Mention], count_at: int | None) -> Measure | None:
         """A named metric as the measure: "the revenue", "total spend", "how many units", "the most revenue".
@@ -551,7 +650,9 @@ class _Reader:
             if not numeric:
                 continue
             position = mention.end
-            for words, op in _COMPARISONS:
+            # "cost 99 cents", "priced 1.99": a price followed by its number is that price
+            bare = ((),) if all(c.quantity == MONEY for c in numeric) else ()
+            for words, op in (*_COMPARISONS, *[(b, "=") for b in bare]):
                 window = self.tokens[position:position + len(words)]
                 if tuple(t.lower for t in window) != words or any(t.used for t in window):
                     continue
@@ -563,8 +664,32 @@ class _Reader:
                 self._use_mention(mention)
                 for t in window + [self.tokens[number_at]]:
                     t.used = True
+                value = self._converted(value, column, number_at + 1, mentions)
                 filters.append(Filter(column, op, value, self._said(mention.start, number_at)))
                 break
+        return filters + self._comparatives(mentions, root)
+
+    def _comparatives(self, mentions: list[_Mention], root: Entity) -> list[Filter]:
+        """"longer than 5 minutes", "more expensive than $10": the measured rows' one column of that kind."""
+        filters = []
+        for position in range(len(self.tokens)):
+            for words, (kind, op) in COMPARATIVES.items():
+                window = self.tokens[position:position + len(words) + 2]
+                if len(window) < len(words) + 2 or tuple(t.lower for t in window[:len(words)]) != words \
+                        or window[len(words)].lower != "than" or any(t.used for t in window):
+                    continue
+                value = _number(window[-1].text)
+                if value is None:
+                    continue
+                own = [c for c in root.columns if c.kind == "number" and c.quantity == kind]
+                if len(own) != 1:
+                    raise _Abstain(f"'{' '.join(words)}' needs one {kind} column of {root.name}; it has "
+                                   f"{len(own) or 'none'}.", [window[0].text])
+                for token in window:
+                    token.used = True
+                number_at = position + len(words) + 1
+                value = self._converted(value, own[0], number_at + 1, mentions)
+                filters.append(Filter(own[0], op, value, self._said(position, number_at)))
         return filters
 
     def _own_date(self, root: Entity, mentions: list[_Mention], said: str) -> Column:
@@ -698,6 +823,14 @@ def _forms(keys: list[str]) -> list[tuple[str, ...]]:
         if last.endswith("ed") and len(last) - cut >= 3:
             forms.append(tuple(keys[:-1] + [last[:-cut]]))
     return forms
+
+
+def _stem(word: str) -> str:
+    """A rough stem for matching a verb to a name: billed, billing, bills -> bill; supports -> support."""
+    for ending in ("ing", "ed", "es", "s"):
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            return word[:-len(ending)]
+    return word
 
 
 def _only(targets, kind):

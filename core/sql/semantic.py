@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from core.sql.introspect import ColumnInfo, SchemaInfo, TableInfo
+from core.sql.units import kind_and_unit
 from core.sql.wording import fold
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -55,6 +56,8 @@ class Column:
     words: tuple[str, ...]  # folded words of the column's name
     kind: str  # "key" | "number" | "category" | "text" | "date" | "other"
     values: tuple[str, ...] = ()
+    quantity: str = ""  # for a number: "duration", "size", "money" or "" (core.sql.units)
+    unit: float | None = None  # the size of its unit in the quantity's base unit (ms: 0.001 s); None: unknown
 
     @property
     def ref(self) -> str:
@@ -198,4 +201,5 @@ def _column(table: TableInfo, column: ColumnInfo, referencing: set[tuple[str, st
         kind = "text"
     else:
         kind = "other"
-    return Column(table.name, column.name, folded(words), kind, column.values)
+    quantity, unit = kind_and_unit(folded(words)) if kind == "number" else ("", None)
+    return Column(table.name, column.name, folded(words), kind, column.values, quantity, unit)
