@@ -12,6 +12,7 @@ This module imports nothing of the workbench beyond ``core.errors`` at import ti
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import Any
 
 from core.errors import ConfigError
@@ -45,6 +46,16 @@ CHOSEN_BY: dict[str, str] = {
 }
 
 
+# Native libraries that must be loaded before a backend's own. xllamacpp (the llamacpp provider)
+# aborts the whole process (std::bad_alloc in llama.cpp's static std::regex set-up) when its library
+# is loaded after a LadybugDB database was opened: the two extensions share GNU-unique C++ symbols,
+# and the first to initialise them wins. The Settings page can switch to llamacpp while the graph is
+# open, so xllamacpp is loaded (about 35 ms, when installed) before the ladybug store's module.
+LOAD_FIRST: dict[tuple[str, str], tuple[str, ...]] = {
+    ("graph", "ladybug"): ("xllamacpp",),
+}
+
+
 def kinds() -> tuple[str, ...]:
     """Every kind of backend, in the order the workbench builds and reports them."""
     return tuple(BACKENDS)
@@ -64,6 +75,9 @@ def backend_class(kind: str, name: str) -> Any:
     except KeyError:
         known = ", ".join(sorted(BACKENDS.get(kind, {}))) or "none"
         raise ConfigError(f"Unknown {kind} backend {name!r}; choose one of: {known}.") from None
+    for first in LOAD_FIRST.get((kind, name), ()):
+        if importlib.util.find_spec(first) is not None:
+            importlib.import_module(first)
     module_name, _, class_name = target.partition(":")
     module = importlib.import_module(module_name)
     return getattr(module, class_name)

@@ -19,6 +19,8 @@ from core.chat.routing import Route, Signals, route_by_rules, route_with_llm
 from core.chat.summary import KEEP_TURNS, conversation_summary
 from core.chat.sources import distinct_text_values, graph_source, markdown_table, passage_source, renumber, result_sentence, sql_source
 from core.errors import InvalidInput, LLMUnavailable, WorkbenchError
+from core.llm.bounds import reply_options
+from core.llm.pinned import PinnedLLM
 from core.records import Answer, QueryResult, Source
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,7 +36,8 @@ PASSAGES = 4
 GRAPH_FACTS = 6
 EVIDENCE_NOTICE = (
     "Generation is off: no LLM is configured, so this answer shows the retrieved evidence instead of a written "
-    "answer. Set AW_OLLAMA_HOST (and AW_OLLAMA_MODEL) to an Ollama server to turn generated answers on."
+    "answer. Set AW_OLLAMA_HOST (an Ollama server), AW_OPENAI_BASE_URL (an OpenAI-compatible server) or "
+    "AW_LLAMACPP_MODEL (a local GGUF file) to turn generated answers on."
 )
 SYSTEM_PROMPT = (
     "You are an analyst's assistant. Answer only from the numbered sources below and cite them inline as [n]. "
@@ -86,15 +89,20 @@ class Assistant:
         if conversation_id:
             self.conversations.ensure(workspace, conversation_id, user_id=user_id, title=question)
             history = self.conversations.messages(workspace, conversation_id)
-        evidence = self.gather(workspace, question, history)
-        llm = self._llm()
+        # One decision for the whole answer: every step sees the same "is the LLM up?", and a failure
+        # in one step turns the rest to evidence mode (never half generated, half evidence).
+        llm = PinnedLLM(self._llm())
+        evidence = self.gather(workspace, question, history, llm=llm)
         generated = llm.available()[0]
         notice = EVIDENCE_NOTICE
         if generated:
             summary = conversation_summary(self.conversations, llm, workspace, conversation_id, history) if conversation_id else ""
             pieces: list[str] = []
+            stream = None
             try:
-                for piece in llm.complete(self._prompt(evidence, history, summary), stream=True):
+                stream = llm.complete(self._prompt(evidence, history, summary), stream=True,
+                                      options=reply_options(llm, "answer"))
+                for piece in stream:
                     pieces.append(piece)
                     yield piece
             except LLMUnavailable as exc:
@@ -104,6 +112,11 @@ class Assistant:
             else:
                 text = _keep_known_citations("".join(pieces), len(evidence.sources))
                 answer = Answer(text, "generated", evidence.sources)
+            finally:
+                # A reader that stops iterating (the user left) closes this generator; closing the
+                # model's stream stops generation instead of letting it run to the cap.
+                if stream is not None:
+                    stream.close()
         if not generated:
             text = evidence_text(evidence)
             yield text
@@ -122,8 +135,9 @@ class Assistant:
 
     # ---- evidence ----------------------------------------------------------------------
 
-    def gather(self, workspace: str, question: str, history=()) -> Evidence:
-        standalone = standalone_question(question, history, self._llm())
+    def gather(self, workspace: str, question: str, history=(), *, llm: "LLM | None" = None) -> Evidence:
+        llm = llm if llm is not None else PinnedLLM(self._llm())
+        standalone = standalone_question(question, history, llm)
         sql = self._sql()
         problems: list[str] = []
         has_database = bool(sql.connections(workspace))
@@ -136,7 +150,6 @@ class Assistant:
             schema_terms=self._schema_terms(workspace, problems) if has_database else frozenset(),
             planned=self._planned(workspace, standalone, problems) if has_database else "",
         )
-        llm = self._llm()
         route = route_with_llm(llm, standalone, signals) if llm.available()[0] else route_by_rules(standalone, signals)
         sources: list[Source] = []
         sql_note = ""

@@ -60,12 +60,13 @@ def carry_over(previous: str, follow_up: str) -> str:
 
 def _rewrite_with_llm(llm, question: str, history: Sequence) -> str:
     from core.llm.base import Message
+    from core.llm.bounds import reply_options
 
     turns = "\n".join(f"{m.role}: {m.content[:500]}" for m in list(history)[-6:])
     prompt = ("Rewrite the last question so it can be understood without the conversation. Keep names, places and "
               "time periods. Reply with the question only.\n\n" + turns + f"\nuser: {question}")
     try:
-        reply = llm.complete([Message("user", prompt)])
+        reply = llm.complete([Message("user", prompt)], options=reply_options(llm, "rewrite"))
     except WorkbenchError:
         return ""
     reply = str(reply).strip().strip('"').splitlines()[0] if str(reply).strip() else ""

@@ -104,6 +104,7 @@ def route_by_rules(question: str, signals: Signals) -> Route:
 def route_with_llm(llm, question: str, signals: Signals) -> Route:
     """Ask the LLM to choose; fall back to the rules on any unusable reply."""
     from core.llm.base import Message, parse_json_reply
+    from core.llm.bounds import reply_options
 
     fallback = route_by_rules(question, signals)
     prompt = (
@@ -114,7 +115,7 @@ def route_with_llm(llm, question: str, signals: Signals) -> Route:
         f"Question: {question}"
     )
     try:
-        reply = llm.complete([Message("user", prompt)], json_schema=ROUTE_SCHEMA)
+        reply = llm.complete([Message("user", prompt)], json_schema=ROUTE_SCHEMA, options=reply_options(llm, "route"))
         data = parse_json_reply(reply, ROUTE_SCHEMA)
     except WorkbenchError:
         return fallback

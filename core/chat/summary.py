@@ -36,13 +36,15 @@ def conversation_summary(store, llm, workspace: str, conversation_id: str, histo
 def _extend(llm, previous: str, turns: Sequence) -> str:
     if llm.available()[0]:
         from core.llm.base import Message
+        from core.llm.bounds import reply_options
 
         transcript = "\n".join(f"{m.role}: {m.content[:800]}" for m in turns)
         prompt = ("Update the summary of an analyst's conversation with new turns. Keep names, numbers, periods and "
                   "conclusions; at most 120 words. Reply with the summary only.\n\n"
                   f"Summary so far: {previous or '(none)'}\n\nNew turns:\n{transcript}")
         try:
-            return str(llm.complete([Message("user", prompt)])).strip()[:MAX_SUMMARY_CHARS]
+            reply = llm.complete([Message("user", prompt)], options=reply_options(llm, "summary"))
+            return str(reply).strip()[:MAX_SUMMARY_CHARS]
         except WorkbenchError as exc:
             logger.warning("could not summarise the conversation, listing questions instead: %s", exc)
     questions = [m.content.strip() for m in turns if m.role == "user"]

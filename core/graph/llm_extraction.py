@@ -29,6 +29,7 @@ from core.graph.extraction import EntityExtractor, EntityLink, ExtractionResult,
 from core.graph.linking import links_for
 from core.graph.store import MENTIONED_WITH, EntityRecord, RelationRecord
 from core.llm.base import Message, parse_json_reply
+from core.llm.bounds import reply_options
 
 logger = logging.getLogger(__name__)
 
@@ -195,7 +196,8 @@ class LLMEntityExtractor:
                 reasons.append("the LLM became unavailable earlier in this document")
                 continue
             try:
-                reply = self.llm.complete(_prompt(batch, types), json_schema=schema, options={"temperature": 0})
+                reply = self.llm.complete(_prompt(batch, types), json_schema=schema,
+                                          options=reply_options(self.llm, "extract", temperature=0))
                 results.append(result_from_reply(parse_json_reply(reply, schema), batch))
             except WorkbenchError as exc:
                 logger.warning("LLM extraction failed for %d chunk(s), using spaCy instead: %s", len(batch), exc)

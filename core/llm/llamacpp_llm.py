@@ -12,6 +12,9 @@ llama.cpp's constrained decoding with the JSON schema (LLGuidance in xllamacpp's
 
 xllamacpp's engine also opens an HTTP port on 127.0.0.1; it is given a random API key that is
 never shown, so nothing else on the machine can use the model through it.
+
+xllamacpp's library must load before any LadybugDB database is opened in the process, or loading
+it aborts the process (see ``LOAD_FIRST`` in core/registry.py, which sees to it).
 """
 
 from __future__ import annotations

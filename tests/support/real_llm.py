@@ -14,6 +14,10 @@ from pathlib import Path
 
 import pytest
 
+# Imported when the test modules are collected, before any test opens a LadybugDB database: xllamacpp's
+# library aborts the process if it loads after one (core/registry.py LOAD_FIRST explains).
+import xllamacpp  # noqa: F401,E402
+
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 

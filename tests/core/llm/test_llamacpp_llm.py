@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -12,7 +14,7 @@ from core.llm.bounds import reply_options
 from core.llm.llamacpp_llm import LlamaCppLLM
 from core.registry import build_chosen, chosen_name
 from core.settings import Settings
-from tests.conftest import clean_env
+from tests.conftest import ROOT, clean_env
 from tests.support.real_llm import model_env
 
 ROUTE = {
@@ -112,3 +114,22 @@ def test_health_reports_the_file_without_loading_it(gguf_path, tmp_path):
     assert str(gguf_path) in health.detail and "1 thread)" in health.detail
     fresh = build_chosen("llm", settings)
     assert "loaded=False" in repr(fresh) and fresh.models() == [gguf_path.name]
+
+
+def test_the_model_loads_after_the_embedded_graph_was_opened(gguf_path, tmp_path):
+    # xllamacpp's library aborts the process if it loads after a LadybugDB database was opened; the
+    # registry loads it before the ladybug store. A fresh process, so nothing is loaded yet.
+    code = (
+        "import sys\n"
+        "from core.registry import build_chosen\n"
+        "from core.settings import Settings\n"
+        f"settings = Settings.from_env({{}}, AW_DATA_DIR={str(tmp_path)!r}, AW_LLAMACPP_MODEL={str(gguf_path)!r},"
+        " AW_LLAMACPP_THREADS='1', AW_LLM_TEMPERATURE='0', AW_LLM_NUM_CTX='512')\n"
+        "graph = build_chosen('graph', settings)\n"
+        "graph.upsert_document('default', 'd1', 'A document')\n"
+        "from core.llm import Message\n"
+        "print(build_chosen('llm', settings).complete([Message.user('Hi')], options={'max_tokens': 2}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip()
