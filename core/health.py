@@ -53,6 +53,13 @@ def check_backend(kind: str, settings: "Settings") -> BackendHealth:
     return cls.check_health(section_for(cls, settings))
 
 
+def llm_providers(settings: "Settings") -> list[BackendHealth]:
+    """Every registered LLM provider's health with these settings, each as the provider reports it."""
+    from core.registry import backend_class, names
+
+    return [backend_class("llm", name).check_health(settings.llm) for name in names("llm")]
+
+
 def llm_models(settings: "Settings") -> list[str]:
     """The models the chosen LLM provider offers with these settings (the Settings page's connection test).
 

@@ -1,4 +1,5 @@
-"""Settings: the LLM provider (test the connection, pick a model), the embedding model, and backups."""
+"""Settings: the LLM provider (listed from the registry, its own fields, test the connection, pick a model),
+the embedding model, and backups."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import streamlit as st
 
 from core.backup import backup_file_name, create_backup, default_backup_dir, last_backup
 from core.errors import WorkbenchError
-from core.health import llm_models
+from core.health import llm_models, llm_providers
 from core.metadata import now_iso
 from core.registry import backend_class, describe, names
-from core.settings import SAVEABLE, save_settings
+from core.settings import SAVEABLE, SETTINGS_TABLE, save_settings
 from ui.state import current_workspace, get_workbench, show_error
 
 workbench = get_workbench()
@@ -29,37 +30,81 @@ else:
 providers = list(names("llm"))
 provider = st.radio("Provider", providers, index=providers.index(llm.provider), horizontal=True,
                     help=" ".join(f"{name}: {describe('llm', name)}." for name in providers))
-off = not backend_class("llm", provider).generates  # evidence mode: nothing below applies
-host = st.text_input("Ollama host", value=llm.ollama_host or "http://127.0.0.1:11434", disabled=off)
+chosen = backend_class("llm", provider)
+off = not chosen.generates  # evidence mode: nothing below applies
+specs = {spec.env: spec for spec in SETTINGS_TABLE}
+st.caption(describe("llm", provider).capitalize() + ".")
+
+
+
+def field_label(spec) -> str:
+    """A setting's meaning up to its first example or full stop, as a field label (the rest is its help)."""
+    cut = min((i for i in (spec.meaning.find(", e.g"), spec.meaning.find(" ("), spec.meaning.find(". ")) if i > 0),
+              default=len(spec.meaning))
+    return spec.meaning[:cut].rstrip(".")
+
+
+models_key = f"settings_models_{provider}"
+proposed_values: dict[str, str] = {}  # env var -> text, as the page proposes it (not yet saved)
+for env in chosen.settings_fields:
+    spec = specs[env]
+    current = str(getattr(llm, spec.name))
+    if spec.secret:
+        # Secrets are never shown or saved here: only whether the environment sets one.
+        st.caption(f"`{env}` is {'set' if current else 'not set'} in the environment (set it there; it is never shown or saved).")
+    elif env == chosen.model_field:
+        proposed_values[env] = current  # picked below, once the connection lists the models
+    else:
+        proposed_values[env] = st.text_input(field_label(spec), value=current or
+                                             ("http://127.0.0.1:11434" if env == "AW_OLLAMA_HOST" else ""),
+                                             help=f"{env}: {spec.meaning}", key=f"field_{env}")
 col_t, col_c, col_k = st.columns(3)
 temperature = col_t.number_input("Temperature", 0.0, 2.0, float(llm.temperature), 0.05, disabled=off)
 num_ctx = col_c.number_input("Context length (tokens)", 512, 262144, int(llm.num_ctx), 512, disabled=off)
-keep_alive = col_k.text_input("Keep alive", value=llm.keep_alive, disabled=off)
+timeout = col_k.number_input("Time limit per call (s)", 1.0, 3600.0, float(llm.timeout_seconds), 5.0, disabled=off)
 
-models_key = "settings_models"
+
+def proposed_settings(**extra):
+    """The settings as this page proposes them, parsed by the same rules as the environment."""
+    changes = {specs[env].name: specs[env].parse(value) for env, value in proposed_values.items()}
+    changes.update(provider=provider, temperature=temperature, num_ctx=int(num_ctx), timeout_seconds=float(timeout))
+    return replace(settings, llm=replace(llm, **{**changes, **extra}))
+
+
 if not off and st.button("Test connection"):
-    # The settings as proposed on this page (not yet saved), with a short wait for a server that is down.
-    proposed = replace(settings, llm=replace(llm, provider=provider, ollama_host=host, model=llm.model or "llama3.1",
-                                             temperature=temperature, num_ctx=int(num_ctx), keep_alive=keep_alive,
-                                             timeout_seconds=10.0))
     try:
-        st.session_state[models_key] = llm_models(proposed)
+        # A short wait for a server that is down; the provider says what is wrong in its own words.
+        st.session_state[models_key] = llm_models(proposed_settings(timeout_seconds=10.0))
     except WorkbenchError as exc:
         st.session_state.pop(models_key, None)
         show_error(exc)
+    except ValueError as exc:  # a field the settings rules refuse (e.g. threads that are not a number)
+        st.session_state.pop(models_key, None)
+        st.error(f"A setting is invalid: {exc}")
     else:
         found = st.session_state[models_key]
-        st.success(f"Reached {host}: {len(found)} model(s) available." if found else f"Reached {host}, but no model is pulled: run `ollama pull llama3.1` there.")
+        st.success(f"Connected ({provider}): {len(found)} model(s) available." if found
+                   else f"Connected ({provider}), but it offers no model yet.")
 
-models = st.session_state.get(models_key) or ([llm.model] if llm.model else [])
-model = st.selectbox("Model", models, index=models.index(llm.model) if llm.model in models else 0, disabled=off or not models,
-                     help="Test the connection to list the server's models.")
+if chosen.model_field:
+    env = chosen.model_field
+    current = proposed_values[env]
+    found = st.session_state.get(models_key) or ([current] if current else [])
+    picked = st.selectbox(field_label(specs[env]), found, index=found.index(current) if current in found else 0,
+                          disabled=not found, help=f"{env}. Test the connection to list the server's models.")
+    proposed_values[env] = picked or current
+
+if st.button("Check every provider"):
+    for health in llm_providers(settings):
+        (st.success if health.ok else st.info)(f"{health.implementation}: {health.detail}" +
+                                               ("" if health.ok else f" {health.next_step}"))
 
 if st.button("Save and restart the workbench", type="primary"):
     values = {"AW_LLM_PROVIDER": provider}
     if not off:
-        values.update({"AW_OLLAMA_HOST": host, "AW_OLLAMA_MODEL": model or "", "AW_LLM_TEMPERATURE": str(temperature),
-                       "AW_LLM_NUM_CTX": str(int(num_ctx)), "AW_LLM_KEEP_ALIVE": keep_alive})
+        values.update({env: value for env, value in proposed_values.items() if env in SAVEABLE})
+        values.update({"AW_LLM_TEMPERATURE": str(temperature), "AW_LLM_NUM_CTX": str(int(num_ctx)),
+                       "AW_LLM_TIMEOUT": str(float(timeout))})
     try:
         path = save_settings(settings.data_dir, values)
     except WorkbenchError as exc:

@@ -68,6 +68,8 @@ class LlamaCppLLM:
     description = "answers are written by a GGUF model file that llama.cpp runs inside the workbench (no server)"
     settings_section = "llm"
     generates = True
+    settings_fields = ("AW_LLAMACPP_MODEL", "AW_LLAMACPP_THREADS")  # shown by the Settings page
+    model_field = ""  # the model is the file
 
     def __init__(self, settings: LLMSettings) -> None:
         raw = settings.llamacpp_model.strip()

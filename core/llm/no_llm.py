@@ -21,6 +21,8 @@ class NoLLM:
     description = "answers show the retrieved evidence"
     settings_section = "llm"
     generates = False
+    settings_fields: tuple[str, ...] = ()
+    model_field = ""
 
     def __init__(self, settings: LLMSettings | None = None) -> None:
         # Accepts the settings section like every provider; there is nothing in it to use.

@@ -28,6 +28,9 @@ class OllamaLLM:
     description = "answers are written by a model on an Ollama server"
     settings_section = "llm"
     generates = True
+    # The settings the Settings page shows for this provider (the first one first), and the one that picks a model.
+    settings_fields = ("AW_OLLAMA_HOST", "AW_OLLAMA_MODEL", "AW_LLM_KEEP_ALIVE")
+    model_field = "AW_OLLAMA_MODEL"
 
     def __init__(self, settings: LLMSettings) -> None:
         if not settings.ollama_host.strip():

@@ -43,6 +43,9 @@ class OpenAILLM:
                    "LM Studio, LocalAI, Ollama's /v1, or a hosted API with a key)")
     settings_section = "llm"
     generates = True
+    # Shown by the Settings page; the key is shown only as set or not, and is never saved there.
+    settings_fields = ("AW_OPENAI_BASE_URL", "AW_OPENAI_MODEL", "AW_OPENAI_API_KEY")
+    model_field = "AW_OPENAI_MODEL"
 
     def __init__(self, settings: LLMSettings) -> None:
         base = settings.openai_base_url.strip().rstrip("/")

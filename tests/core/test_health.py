@@ -153,3 +153,17 @@ def test_llm_models_tests_a_proposed_connection(tmp_path):
     with pytest.raises(LLMUnavailable, match="Cannot reach Ollama"):
         llm_models(down)
     assert llm_models(make_settings(tmp_path)) == []  # evidence mode has no models
+
+
+def test_every_llm_provider_reports_its_own_health_through_one_method(tmp_path):
+    from core.health import llm_providers
+    from core.registry import names
+    from tests.support.real_llm import smollm2_path
+
+    settings = make_settings(tmp_path, AW_LLAMACPP_MODEL=str(smollm2_path()), AW_OPENAI_BASE_URL=f"http://127.0.0.1:{closed_port()}/v1",
+                             AW_LLM_PROVIDER="none")
+    report = {health.implementation: health for health in llm_providers(settings)}
+    assert list(report) == list(names("llm"))
+    assert report["none"].ok and report["llamacpp"].ok and str(smollm2_path()) in report["llamacpp"].detail
+    assert not report["openai"].ok and "AW_OPENAI_BASE_URL" in report["openai"].next_step
+    assert not report["ollama"].ok  # AW_OLLAMA_HOST is empty

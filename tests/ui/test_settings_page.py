@@ -48,3 +48,28 @@ def test_unreachable_host_shows_a_clear_error(app_env):
     at.button[0].click().run()
     assert not at.exception
     assert any("Cannot reach Ollama" in e.value for e in at.error)
+
+
+def test_providers_come_from_the_registry_and_each_shows_its_own_fields(app_env, monkeypatch):
+    from core.registry import names
+    from tests.support.real_llm import smollm2_path
+
+    monkeypatch.setenv("AW_OPENAI_API_KEY", "sk-page-secret-123456")
+    at = settings_page()
+    assert list(at.radio[0].options) == list(names("llm"))
+
+    at.radio[0].set_value("openai").run()
+    assert not at.exception
+    assert [t.label for t in at.text_input][:1] == ["Base URL of an OpenAI-compatible API, with its `/v1`"]
+    page_text = " ".join(str(getattr(e, "value", "")) for e in (*at.caption, *at.text_input, *at.markdown))
+    assert "`AW_OPENAI_API_KEY` is set in the environment" in page_text and "sk-page-secret" not in page_text
+
+    at.radio[0].set_value("llamacpp").run()
+    at.text_input[0].set_value(str(smollm2_path())).run()
+    next(b for b in at.button if b.label == "Test connection").click().run()
+    assert not at.exception
+    assert any("Connected (llamacpp): 1 model(s) available" in s.value for s in at.success)
+
+    next(b for b in at.button if b.label == "Check every provider").click().run()
+    reported = " ".join(m.value for m in (*at.success, *at.info))
+    assert all(f"{name}:" in reported for name in names("llm"))
