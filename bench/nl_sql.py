@@ -48,7 +48,7 @@ from pathlib import Path
 from _common import ROOT, machine, ms, percentile
 
 CHINOOK = ROOT.parent / "shared" / "data" / "external" / "chinook" / "Chinook_Sqlite.sqlite"
-DATABASES = ("chinook", "demo", "demo-shipped")
+DATABASES = ("chinook", "chinook-fresh", "demo", "demo-shipped")
 
 
 def log(*parts: object) -> None:
@@ -191,12 +191,13 @@ def report(name: str, training: str, outcomes, trained, refused) -> dict:
 def evaluate_database(workbench, name: str, pairs: int, scratch: Path) -> dict:
     from tests.core.sql.nl_questions import CHINOOK_QUESTIONS, CHINOOK_TODAY
     from tests.core.sql.nl_questions_demo import DEMO_QUESTIONS, DEMO_TODAY
+    from tests.core.sql.nl_questions_fresh import FRESH_QUESTIONS
     from tests.core.sql.nl_scoring import evaluate, plain_rows
 
     started = time.perf_counter()
-    if name == "chinook":
+    if name.startswith("chinook"):
         workspace, gold_url, training = connect_chinook(workbench, scratch)
-        questions, today = CHINOOK_QUESTIONS, CHINOOK_TODAY
+        questions, today = (FRESH_QUESTIONS if name == "chinook-fresh" else CHINOOK_QUESTIONS), CHINOOK_TODAY
     else:
         workspace, gold_url, training = connect_demo(workbench, shipped=name == "demo-shipped")
         questions, today = DEMO_QUESTIONS, DEMO_TODAY

@@ -117,6 +117,13 @@ def _quarter(year: int, quarter: int) -> tuple[dt.date, dt.date]:
     return dt.date(year, first_month, 1), _month_end(year, first_month + 2)
 
 
+def _years(first: int, last: int) -> tuple[dt.date, dt.date]:
+    """"between 2022 and 2023": both years, whole."""
+    if last < first:
+        raise InvalidInput(f"The period {first} to {last} ends before it starts.")
+    return dt.date(first, 1, 1), dt.date(last, 12, 31)
+
+
 def _half(year: int, half: int) -> tuple[dt.date, dt.date]:
     return (dt.date(year, 1, 1), dt.date(year, 6, 30)) if half == 1 else (dt.date(year, 7, 1), dt.date(year, 12, 31))
 
@@ -174,7 +181,11 @@ _RULES: tuple[Rule, ...] = (
     (re.compile(r"\b(?:(?:in|during|for|of)\s+)?h([12])\s+(?:of\s+)?(\d{4})\b"), lambda m, t: _half(int(m[2]), int(m[1]))),
     (re.compile(rf"\b(?:between|from)\s+{_MONTH_WORD}\s+(?:and|to|through|until)\s+{_MONTH_WORD}(?:\s+(\d{{4}}))?\b"),
      lambda m, t: _month_span(m[1], m[2], m[3], t)),
-    (re.compile(r"\b(?:all\s+time|ever|overall)\b"), lambda m, t: (EARLIEST, t)),
+    (re.compile(rf"\bsince\s+{_MONTH_WORD}\.?(?:\s+(\d{{4}}))?\b"), lambda m, t: (_named_month(m[1], m[2], t)[0], t)),
+    (re.compile(r"\bsince\s+(\d{4})\b"), lambda m, t: (dt.date(int(m[1]), 1, 1), t)),
+    (re.compile(r"\b(?:between|from)\s+(\d{4})\s+(?:and|to|through|until)\s+(\d{4})\b"),
+     lambda m, t: _years(int(m[1]), int(m[2]))),
+    (re.compile(r"\b(?:all\s+time|ever|overall|to\s+date|so\s+far)\b"), lambda m, t: (EARLIEST, t)),
 )
 
 

@@ -40,11 +40,12 @@ REVENUE = "revenue"
 UNITS_SOLD = "units sold"
 # The words that name each derived metric (folded). "sales" is revenue; "how many sales" is not asked of it.
 _REVENUE_PHRASES = (("revenue",), ("sale",), ("spend",), ("spending",), ("turnover",), ("income",),
-                    ("taking",), ("earning",), ("amount",), ("sale", "amount"))
+                    ("taking",), ("earning",), ("amount",), ("sale", "amount"), ("money",))
 _UNITS_PHRASES = (("unit",), ("unit", "sold"), ("item", "sold"), ("quantity", "sold"))
 # Verbs that say the rows are sales ("brought in", "sold", "spent"); used when a sales metric is the measure.
 SALE_VERBS = frozenset({"sold", "sell", "sells", "selling", "spent", "spend", "brought", "bring", "brings",
-                        "earned", "earn", "generated", "generate", "made", "make", "bought", "purchased"})
+                        "earned", "earn", "generated", "generate", "made", "make", "bought", "purchased",
+                        "take", "took", "taken"})
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,8 @@ class Measure:
             return self.metric.describe(self.formula)
         if self.kind == "count":
             return f"number of {self.entity.name}"
+        if self.kind == "list":
+            return f"{self.entity.name} rows"
         text = f"{AGGREGATES[self.kind]} {self.column.ref}"
         return f"{text} in {self.unit}" if self.unit else text
 
@@ -99,6 +101,7 @@ class Plan:
     period: Period | None = None
     descending: bool | None = None  # order by the measure (top N / most), None: by the groups
     limit: int | None = None
+    having: tuple[str, float] | None = None  # keep only groups whose measure compares so: (">", 100)
 
     def columns(self) -> list[Column]:
         """Every column the plan reads: the measure's, the groups', the filters' and the period's."""
@@ -120,6 +123,8 @@ class Plan:
         parts += [f.describe() for f in self.filters]
         if self.period is not None:
             parts.append(self.period.describe())
+        if self.having is not None:
+            parts.append(f"only where {self.measure.describe()} is {OPERATORS[self.having[0]]} {self.having[1]:g}")
         if self.limit is not None:
             parts.append(("top " if self.descending else "bottom ") + str(self.limit))
         return " · ".join(parts)
@@ -138,6 +143,7 @@ class Plan:
                         "end": self.period.range.end.isoformat()} if self.period else None),
             "order": None if self.descending is None else ("desc" if self.descending else "asc"),
             "limit": self.limit,
+            "having": {"op": self.having[0], "value": self.having[1]} if self.having else None,
             "interpretation": self.describe(),
         }
 
@@ -192,11 +198,20 @@ def compile_plan(plan: Plan, model: SemanticModel, joins: list[Relationship]) ->
             shown += labels
             names += [label.name for label in labels]
             grouped += _unique(keys + labels)
+    if plan.measure.kind == "list":
+        # The rows themselves, by key and label; joins go up many-to-one only, so no row repeats.
+        keys = [_column("t0", key) for key in root.table.primary_key]
+        labels = [_column("t0", c.name) for c in root.labels]
+        shown = _unique(keys + labels)
+        names = [column.name for column in shown]
     names = _unique_names(names)
-    measure = _measure(plan.measure, aliases[root.name])
-    measure_name = _measure_name(plan.measure)
-    query = query.select(*[exp.alias_(e, n, quoted=True) for e, n in zip(shown, names)],
-                         exp.alias_(measure, measure_name, quoted=True))
+    if plan.measure.kind == "list":
+        query = query.select(*[exp.alias_(e, n, quoted=True) for e, n in zip(shown, names)])
+    else:
+        measure = _measure(plan.measure, aliases[root.name])
+        measure_name = _measure_name(plan.measure)
+        query = query.select(*[exp.alias_(e, n, quoted=True) for e, n in zip(shown, names)],
+                             exp.alias_(measure, measure_name, quoted=True))
     conditions = []
     for item in plan.filters:
         column = _column(aliases[item.column.table], item.column.name)
@@ -211,7 +226,11 @@ def compile_plan(plan: Plan, model: SemanticModel, joins: list[Relationship]) ->
         query = query.where(exp.and_(*conditions))
     if grouped:
         query = query.group_by(*grouped)
-    if plan.limit is not None:
+    if plan.having is not None:
+        query = query.having(_compare(measure.copy(), plan.having[0], bind(plan.having[1])))
+    if plan.measure.kind == "list":
+        query = query.order_by(*[_name(name) for name in names[len(root.table.primary_key):] or names])
+    elif plan.limit is not None:
         query = _top_with_ties(query, names, measure, measure_name, plan)
     elif plan.descending is not None:
         query = query.order_by(exp.Ordered(this=_name(measure_name), desc=plan.descending), *map(_name, names))

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from core.sql.dates import DateRange, find_date_range
-from core.sql.metrics import SALE_VERBS, Formula, Metric
+from core.sql.metrics import REVENUE, SALE_VERBS, Formula, Metric
 from core.sql.plan import GRAINS, Filter, Grouping, Measure, Period, Plan
 from core.sql.semantic import Column, Entity, Relationship, SemanticModel
-from core.sql.units import COMPARATIVES, MONEY, NOUNS, SUPERLATIVES, said, unit_of
+from core.sql.units import COMPARATIVES, MONEY, NOUNS, QUANTITY_VERBS, SIZE, SUPERLATIVES, said, unit_of
 from core.sql.wording import FUNCTION_WORDS, fold
 
 _TOKEN = re.compile(r"\$?\d+(?:[.,]\d+)*|[^\W\d_]+(?:'[^\W\d_]+)?")
@@ -35,14 +35,18 @@ _MAX_PHRASE = 4
 _FILLER = (FUNCTION_WORDS - {"total", "than", "much", "many"}) | frozenset(
     "catalog catalogue overall altogether currently".split()
     # verbs that only say where a row is or that it exists: "customers who live in Paris"
-    + "live lives living located based released".split())
-_COUNT_PHRASES = (("how", "many"), ("number", "of"), ("count", "of"), ("count",))
+    + "live lives living located based released".split()
+    # words that only stress ("the whole catalogue", "every single invoice", "how many different artists":
+    # rows are counted once each anyway) or say the rows are ours ("do we carry", "on file")
+    + "different distinct whole entire single individual carry stock we've we're us file".split())
+_COUNT_PHRASES = (("total", "number", "of"), ("how", "many"), ("number", "of"), ("count", "of"), ("count",))
 _AGGREGATE_WORDS = {"total": "sum", "sum": "sum", "average": "avg", "avg": "avg", "mean": "avg",
                     "maximum": "max", "max": "max", "highest": "max", "largest": "max", "biggest": "max",
                     "minimum": "min", "min": "min", "lowest": "min", "smallest": "min"}
 _MOST = {"most": True, "fewest": False, "least": False}
 _TOP = {"top": True, "bottom": False}
-_GROUP_MARKERS = (("for", "each"), ("in", "each"), ("per",), ("by",), ("each",), ("every",))
+_GROUP_MARKERS = (("broken", "down", "by"), ("broken", "out", "by"), ("split", "by"), ("grouped", "by"),
+                  ("breakdown", "by"), ("for", "each"), ("in", "each"), ("per",), ("by",), ("each",), ("every",))
 _COMPARISONS = ((("more", "than"), ">"), (("greater", "than"), ">"), (("over",), ">"), (("above",), ">"),
                 (("at", "least"), ">="), (("less", "than"), "<"), (("fewer", "than"), "<"), (("under",), "<"),
                 (("below",), "<"), (("at", "most"), "<="), (("equal", "to"), "="), (("exactly",), "="),
@@ -50,6 +54,7 @@ _COMPARISONS = ((("more", "than"), ">"), (("greater", "than"), ">"), (("over",),
 _NUMBER_WORDS = {word: index for index, word in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve".split())}
 _WHICH = frozenset({"which", "what", "who"})
+_LIST_WORDS = _WHICH | {"list", "show", "name", "find", "give"}
 _NEGATIONS = frozenset({"not", "except", "excluding"})
 # Every word the planner knows how to read; anything else is a word the database cannot speak to.
 _GRAMMAR = (_FILLER | {w for phrase in _COUNT_PHRASES for w in phrase} | set(_AGGREGATE_WORDS) | set(_MOST)
@@ -204,6 +209,8 @@ class _Reader:
         self.spans = spans
         self.formula_choice, self.formula_choices = formula_choice, 1
         self.formula: Formula | None = None  # the chosen formula when the measure is a metric
+        self.having: tuple[str, float] | None = None
+        self.grouped_by: Entity | None = None  # the listed rows a "which X have more than N Y" groups by
         self.tokens = [_Token(m.group(0), fold(m.group(0).lstrip("$")), m.span()) for m in _TOKEN.finditer(question)]
 
     # ---- the whole reading ---------------------------------------------------------------
@@ -231,7 +238,9 @@ class _Reader:
             words = [self._text(m) for m in leftover]
             raise _Abstain(f"The question names {_quoted(words)}, which the plan does not use.", words)
         self._filler()
-        plan = Plan(measure, tuple(groups), tuple(filters), period, descending, limit)
+        if measure.kind in ("sum", "avg", "min", "max"):
+            self._use_phrase(("how", "much"))  # "how much revenue", "how much did we sell"
+        plan = Plan(measure, tuple(groups), tuple(filters), period, descending, limit, self.having)
         joins = self._joins(plan)
         self._verbs_of(plan, joins)
         unused = [t.text for t in self.tokens if not t.used]
@@ -263,7 +272,12 @@ class _Reader:
             spelled = index.get(tuple(t.key for t in window))
             # Short codes ("CA", "ON") must be written as the database writes them.
             spelled = {v: c for v, c in (spelled or {}).items() if len(v) > 3 or v in self.question}
-            return spelled or None
+            written = " ".join(t.text for t in window)
+            # A name from a long list (a track called "Change", a city called "Over") is read only when
+            # written as a name: "how much did revenue change" names no track.
+            spelled = {v: [c for c in columns if c.kind == "category" or _written_as_name(written, v, window[0].span[0])]
+                       for v, columns in spelled.items()}
+            return {v: c for v, c in spelled.items() if c} or None
 
         found = []
         for start, end, spelled in self._longest(max((len(k) for k in index), default=0), spelled_in_question):
@@ -280,6 +294,8 @@ class _Reader:
                 raise _Abstain(f"{text!r} matches several values of {holders[0].ref}.", [text])
             for token in window:
                 token.used = True
+            if start and not self.tokens[start - 1].used and self.tokens[start - 1].lower == "by":
+                self.tokens[start - 1].used = True  # "albums by AC/DC": made by, not grouped by
             found.append(({column: value for value, columns in spelled.items() for column in columns}, span,
                           self._negated(start)))
         return found
@@ -352,6 +368,8 @@ class _Reader:
             count_at = most  # "the most tracks" counts tracks
         measure = self._measure(mentions, count_at)
         groups = [self._grouping(mention, measure.entity) for mention in grouped]
+        if self.grouped_by is not None:
+            groups.append(Grouping(entity=self.grouped_by))
         groups += self._groupings(mentions, measure.entity)
         if descending is not None and not groups:
             raise _Abstain("The question asks for the top or the most, but not of what.")
@@ -362,7 +380,13 @@ class _Reader:
         if named is not None:
             return named
         if count_at is None and self._find(lambda t: t.lower in _AGGREGATE_WORDS) is None:
-            count_at = self._implicit_count(mentions)
+            try:
+                count_at = self._implicit_count(mentions)
+            except _Abstain:
+                listed = self._listing(mentions)
+                if listed is None:
+                    raise
+                return listed
         if count_at is not None:
             counted = self._next_mention(mentions, count_at, kind=Entity)
             if counted is None:
@@ -374,6 +398,9 @@ class _Reader:
         aggregate = self._find(lambda t: t.lower in _AGGREGATE_WORDS)
         column_mention = self._next_mention(mentions, aggregate, kind=Column)
         if column_mention is None or column_mention.start != self._next_unused(aggregate):
+            listed = self._listing(mentions)  # "which customers spent more than $45 in total"
+            if listed is not None:
+                return listed
             raise _Abstain(f"'{self.tokens[aggregate].text}' is not followed by a numeric column.")
         numeric = [t for t in column_mention.targets if isinstance(t, Column) and t.kind == "number"]
         column = self._pick_column(numeric, mentions, column_mention)
@@ -432,6 +459,8 @@ class _Reader:
                     continue
                 entity = entities[0]
                 columns = [c for c in entity.columns if c.kind == "number" and c.quantity == kind]
+                if not columns and kind == SIZE:  # "the largest invoice": the one with the largest amount
+                    columns = [c for c in entity.columns if c.kind == "number" and c.quantity == MONEY]
                 if len(columns) != 1:
                     raise _Abstain(f"'{' '.join(words)}' needs one {kind} column of {entity.name}; it has "
                                    f"{len(columns) or 'none'}.", [window[0].text])
@@ -465,9 +494,67 @@ class _Reader:
         names = [c.words for c in plan.columns()] + [
             self.model.entity(r.child).column(name).words for r in joins for name in r.child_columns]
         stems = {_stem(words[0]) for words in names if words}
+        kinds = {c.quantity for c in plan.columns()}
+        verbs = {verb for kind in kinds for verb in QUANTITY_VERBS.get(kind, ())}
         for token in self.tokens:
-            if not token.used and len(token.key) > 3 and _stem(token.lower) in stems:
+            if not token.used and ((len(token.key) > 3 and _stem(token.lower) in stems) or token.lower in verbs):
                 token.used = True
+
+    def _listing(self, mentions: list[_Mention]) -> Measure | None:
+        """"Which tracks last more than 80 minutes?", "List the albums by AC/DC": the rows themselves, when the
+        question opens by asking which rows and names them next."""
+        first = 1 if self.tokens[0].lower == "please" and len(self.tokens) > 1 else 0
+        if self.tokens[first].used or self.tokens[first].lower not in _LIST_WORDS:
+            return None
+        listed = self._next_mention(mentions, first)
+        if listed is None or listed.start != self._next_unused(first):
+            return None
+        entities = [t for t in listed.targets if isinstance(t, Entity)]
+        if len(entities) != 1 or not (entities[0].labels or entities[0].table.primary_key):
+            return None
+        self.tokens[first].used = True
+        self._use_mention(listed)
+        counted = self._having(mentions, entities[0])
+        return counted or Measure("list", entities[0])
+
+    def _having(self, mentions: list[_Mention], listed: Entity) -> Measure | None:
+        """"Which artists have more than 100 tracks?", "Which customers spent more than $45?": the listed rows
+        grouped, kept when their count (or metric) passes the comparison."""
+        for position in range(len(self.tokens)):
+            for words, op in _COMPARISONS:
+                if len(words) == 1 and words[0] in {"of", "at", "is", "="}:
+                    continue
+                window = self.tokens[position:position + len(words) + 1]
+                if len(window) < len(words) + 1 or tuple(t.lower for t in window[:-1]) != words \
+                        or any(t.used for t in window):
+                    continue
+                value = _number(window[-1].text)
+                if value is None:
+                    continue
+                number_at = position + len(words)
+                measure = None
+                counted = self._next_mention(mentions, number_at)
+                if counted is not None and counted.start == number_at + 1:
+                    entities = [t for t in counted.targets if isinstance(t, Entity)]
+                    if len(entities) == 1 and entities[0] is not listed \
+                            and self.model.parents_path(entities[0].name, listed.name) is not None:
+                        self._use_mention(counted)
+                        measure = Measure("count", entities[0])
+                elif window[-1].text.startswith("$") and any(t.lower in SALE_VERBS for t in self.tokens if not t.used):
+                    measure = self._the_revenue()
+                if measure is None:
+                    continue
+                for token in window:
+                    token.used = True
+                self.having = (op, value)
+                self.grouped_by = listed
+                return measure
+        return None
+
+    def _the_revenue(self) -> Measure | None:
+        """The one revenue metric, for "how much did we sell" and "spent more than $45"."""
+        revenue = [m for m in self.model.metrics if m.name == REVENUE]
+        return self._metric(revenue[0]) if len(revenue) == 1 else None
 
     def _metric_measure(self, mentions: list[_Mention], count_at: int | None) -> Measure | None:
         """A named metric as the measure: "the revenue", "total spend", "how many units", "the most revenue".
@@ -477,6 +564,9 @@ class _Reader:
             following = self._next_mention(mentions, count_at)
             candidates = [following] if following is not None and following.metrics else []
         if not candidates:
+            asks_how_much = any(a.lower == "how" and b.lower == "much" for a, b in zip(self.tokens, self.tokens[1:]))
+            if count_at is None and asks_how_much and any(t.lower in SALE_VERBS for t in self.tokens if not t.used):
+                return self._the_revenue()  # "how much did we sell in Q1?"
             return None
         if len(candidates) > 1:
             raise _Abstain(f"The question names {_quoted([self._text(m) for m in candidates])}: ask for one number at a "
@@ -546,6 +636,13 @@ class _Reader:
             raise _Abstain(f"{period.column.ref} holds dates from {first[:10]} to {last[:10]}; there is nothing "
                            f"recorded for {period.range.describe()}.", [period.range.phrase])
 
+    def _use_phrase(self, phrase: tuple[str, ...]) -> None:
+        for position in range(len(self.tokens) - len(phrase) + 1):
+            window = self.tokens[position:position + len(phrase)]
+            if tuple(t.lower for t in window) == phrase:
+                for token in window:
+                    token.used = True
+
     def _use_words(self, test) -> None:
         for token in self.tokens:
             if not token.used and test(token):
@@ -614,13 +711,16 @@ class _Reader:
             if not reachable:
                 raise _Abstain(f"{value!r} is a value of {', '.join(c.ref for c in holders)}, which the "
                                f"{root.name} rows cannot be filtered by.", [value])
-            named = [c for c in reachable if self._qualifier(c, mentions)]
+            named = [c for c in reachable if self._qualifier(c, mentions, root)]
             chosen = named or reachable
             if len(chosen) > 1:
                 # The measured rows' own column wins ("customers in Canada": the customer's country, not
                 # their support rep's); between two joined tables nothing does ("Iron Maiden": an album
-                # title and an artist).
-                chosen = [c for c in chosen if c.table == root.name] or chosen
+                # title and an artist), nor when the value names a row of the joined table ("a Metallica
+                # track": the artist Metallica, or a track Metallica composed).
+                names_a_row = any(c.table != root.name and c in self.model.entity(c.table).labels for c in chosen)
+                if not names_a_row:
+                    chosen = [c for c in chosen if c.table == root.name] or chosen
             if len(chosen) > 1:
                 raise _Abstain(f"{value!r} is a value of {', '.join(c.ref for c in chosen)}; say which one.", [value])
             column = chosen[0]
@@ -629,13 +729,15 @@ class _Reader:
             filters.append(Filter(column, "!=" if negated else "=", spelled[column], value))
         return filters
 
-    def _qualifier(self, column: Column, mentions: list[_Mention]) -> bool:
+    def _qualifier(self, column: Column, mentions: list[_Mention], root: Entity) -> bool:
         """Whether the question names the value's column or its table ("the Jazz genre", "billing country Brazil");
-        such a mention is then used by the filter."""
+        such a mention is then used by the filter. The measured table named again is no qualifier: in "a
+        Metallica track" the track is what is measured, not which column holds Metallica."""
         for mention in mentions:
             if self._all_used(mention):
                 continue
-            if column in mention.targets or any(isinstance(t, Entity) and t.name == column.table for t in mention.targets):
+            if column in mention.targets or any(isinstance(t, Entity) and t.name == column.table != root.name
+                                                for t in mention.targets):
                 self._use_mention(mention)
                 return True
         return False
@@ -670,7 +772,9 @@ class _Reader:
         return filters + self._comparatives(mentions, root)
 
     def _comparatives(self, mentions: list[_Mention], root: Entity) -> list[Filter]:
-        """"longer than 5 minutes", "more expensive than $10": the measured rows' one column of that kind."""
+        """Comparisons that name no column, only a kind of quantity: "longer than 5 minutes", "more expensive
+        than $10", "more than 80 minutes", "over $20", "between 3 and 4 minutes". They are read on the
+        measured rows' one column of that kind; with none, or several, the planner abstains."""
         filters = []
         for position in range(len(self.tokens)):
             for words, (kind, op) in COMPARATIVES.items():
@@ -681,16 +785,61 @@ class _Reader:
                 value = _number(window[-1].text)
                 if value is None:
                     continue
-                own = [c for c in root.columns if c.kind == "number" and c.quantity == kind]
-                if len(own) != 1:
-                    raise _Abstain(f"'{' '.join(words)}' needs one {kind} column of {root.name}; it has "
-                                   f"{len(own) or 'none'}.", [window[0].text])
-                for token in window:
-                    token.used = True
-                number_at = position + len(words) + 1
-                value = self._converted(value, own[0], number_at + 1, mentions)
-                filters.append(Filter(own[0], op, value, self._said(position, number_at)))
+                filters.append(self._quantity_filter(kind, op, value, position, position + len(words) + 1,
+                                                     mentions, root))
+            between = self._between(position)
+            if between is not None:
+                low, high, last = between
+                kind = self._kind_written(last)
+                if kind is not None:
+                    # the unit after the second number is both numbers' ("between 3 and 4 minutes")
+                    upper = self._quantity_filter(kind, "<=", high, position, last, mentions, root)
+                    scale = upper.value / high if high else self._converted(1.0, upper.column, last + 1, mentions)
+                    filters.append(Filter(upper.column, ">=", low * scale, upper.said))
+                    filters.append(upper)
+                    continue
+            for words, op in _COMPARISONS:
+                if len(words) == 1 and words[0] in {"of", "at", "is", "="}:
+                    continue  # too loose without a named column: "tracks of 5 minutes" says nothing exact
+                window = self.tokens[position:position + len(words) + 1]
+                if len(window) < len(words) + 1 or tuple(t.lower for t in window[:-1]) != words \
+                        or any(t.used for t in window):
+                    continue
+                value, kind = _number(window[-1].text), self._kind_written(position + len(words))
+                if value is not None and kind is not None:
+                    filters.append(self._quantity_filter(kind, op, value, position, position + len(words),
+                                                         mentions, root))
+                    break
         return filters
+
+    def _between(self, position: int) -> tuple[float, float, int] | None:
+        """"between 3 and 4": the two numbers and where the second is."""
+        window = self.tokens[position:position + 4]
+        if len(window) < 4 or window[0].lower != "between" or window[2].lower != "and" or any(t.used for t in window):
+            return None
+        low, high = _number(window[1].text), _number(window[3].text)
+        if low is None or high is None or low > high:
+            return None
+        return low, high, position + 3
+
+    def _kind_written(self, number_at: int) -> str | None:
+        """The kind of quantity a number is written as: "$20" money, "5 minutes" a duration, "10 MB" a size."""
+        if self.tokens[number_at].text.startswith("$"):
+            return MONEY
+        following = self.tokens[number_at + 1] if number_at + 1 < len(self.tokens) else None
+        unit = unit_of(following.key) if following is not None and not following.used else None
+        return unit[0] if unit is not None else None
+
+    def _quantity_filter(self, kind: str, op: str, value: float, first: int, number_at: int,
+                         mentions: list[_Mention], root: Entity) -> Filter:
+        own = [c for c in root.columns if c.kind == "number" and c.quantity == kind]
+        if len(own) != 1:
+            raise _Abstain(f"{self._said(first, number_at)!r} needs one {kind} column of {root.name}; it has "
+                           f"{len(own) or 'none'}.", [self.tokens[first].text])
+        for token in self.tokens[first:number_at + 1]:
+            token.used = True
+        value = self._converted(value, own[0], number_at + 1, mentions)
+        return Filter(own[0], op, value, self._said(first, number_at))
 
     def _own_date(self, root: Entity, mentions: list[_Mention], said: str) -> Column:
         """The date a period or a per-year/month grouping is read on: one the question names, else the
@@ -706,6 +855,13 @@ class _Reader:
         dates = [c for c in root.columns if c.kind == "date"]
         if not dates and self.formula is not None and self.formula.dated_by is not None:
             dates = [c for c in self.model.entity(self.formula.dated_by.parent).columns if c.kind == "date"]
+        if len(dates) > 1:
+            # "employees hired in 2003": the verb is the date's own name (HireDate)
+            verbs = {_stem(t.lower): t for t in self.tokens if not t.used and len(t.lower) > 3}
+            named_by_verb = [c for c in dates if c.words and _stem(c.words[0]) in verbs]
+            if len(named_by_verb) == 1:
+                verbs[_stem(named_by_verb[0].words[0])].used = True
+                return named_by_verb[0]
         if len(dates) == 1:
             return dates[0]
         if len(dates) > 1:
@@ -825,12 +981,24 @@ def _forms(keys: list[str]) -> list[tuple[str, ...]]:
     return forms
 
 
+def _written_as_name(written: str, value: str, start: int) -> bool:
+    """Whether the question writes a value as the database capitalises it (a lower-case value may be written
+    any way), and not only because it opens the sentence ("Change" as the first word)."""
+    if value == value.lower():
+        return True
+    if written == written.lower():
+        return False
+    return start > 0 or " " in value.strip()
+
+
 def _stem(word: str) -> str:
-    """A rough stem for matching a verb to a name: billed, billing, bills -> bill; supports -> support."""
+    """A rough stem for matching a verb to a name: billed, billing, bills -> bill; supports -> support;
+    hired, hire -> hir."""
     for ending in ("ing", "ed", "es", "s"):
         if word.endswith(ending) and len(word) - len(ending) >= 3:
-            return word[:-len(ending)]
-    return word
+            word = word[:-len(ending)]
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word  # hire, hired -> hir
 
 
 def _only(targets, kind):

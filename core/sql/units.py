@@ -26,6 +26,9 @@ _SAID = {"ms": "milliseconds", "msec": "milliseconds", "milli": "milliseconds", 
 # Words naming such a column besides its own name: "track length", "file size", "cost".
 NOUNS = {DURATION: ("length", "duration", "runtime"), SIZE: ("size",), MONEY: ("cost",)}
 _MONEY_WORDS = frozenset({"price", "cost", "fee", "amount", "total", "revenue", "charge"})
+# Verbs that only say a row has that quantity: "tracks that run/last longer than", "invoices that cost".
+QUANTITY_VERBS = {DURATION: ("run", "runs", "last", "lasts", "play", "plays", "long"),
+                  SIZE: ("weigh", "weighs", "big", "large"), MONEY: ("cost", "costs")}
 # comparative -> (kind, operator); superlative -> (kind, largest first)
 COMPARATIVES = {("longer",): (DURATION, ">"), ("shorter",): (DURATION, "<"), ("bigger",): (SIZE, ">"),
                 ("larger",): (SIZE, ">"), ("smaller",): (SIZE, "<"), ("cheaper",): (MONEY, "<"),
