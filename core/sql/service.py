@@ -55,7 +55,7 @@ _MAX_NAME_CHARS = 60
 _MAX_NAME_WORDS = 6
 _VALUES_SECONDS = 300.0  # as the schema cache keeps column values
 _ABSTAIN_HINT = ("Ask one of the questions below, add a question/SQL pair in the Training tab, or configure an LLM "
-                 "(AW_OLLAMA_HOST) so the workbench can write SQL itself.")
+                 "(AW_LLM_PROVIDER: ollama, openai or llamacpp) so the workbench can write SQL itself.")
 
 
 @dataclass(frozen=True)

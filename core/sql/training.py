@@ -36,6 +36,7 @@ from vanna.legacy.base import VannaBase
 
 from core.errors import InvalidInput, LLMReplyError, NotFound, UnsafeSQL
 from core.llm.base import Message
+from core.llm.bounds import reply_options
 from core.metadata import MetadataStore, new_id, now_iso, query_history, training_items
 from core.sql.certified import Candidate, CertifiedParameter, parameters_from_json, parameters_to_json
 from core.sql.guard import DIALECT_LABELS
@@ -443,7 +444,8 @@ class WorkbenchVanna(VannaBase):
 
     def submit_prompt(self, prompt: Iterable[Message], **kwargs: Any) -> str:
         """Send Vanna's message list to the workbench's LLM and return the whole reply."""
-        reply = self.llm.complete(list(prompt))
+        # Bounded like every LLM call: SQL (and the summaries Vanna writes through here) get the SQL reply cap.
+        reply = self.llm.complete(list(prompt), options=reply_options(self.llm, "sql"))
         return reply if isinstance(reply, str) else "".join(reply)
 
     def generate_sql(self, question: str, allow_llm_to_see_data: bool = False, **kwargs: Any) -> str:
