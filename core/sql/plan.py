@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from core.sql.metrics import Formula, Metric
 
 AGGREGATES = {"count": "count", "sum": "total", "avg": "average", "min": "least", "max": "most"}
-OPERATORS = {"=": "is", "!=": "is not", ">": "over", ">=": "at least", "<": "under", "<=": "at most"}
+OPERATORS = {"=": "is", "!=": "is not", ">": "over", ">=": "at least", "<": "under", "<=": "at most", "in": "is one of"}
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,10 @@ class Filter:
     said: str  # the words of the question it was read from
 
     def describe(self) -> str:
-        value = f"'{self.value}'" if isinstance(self.value, str) else f"{self.value:g}"
+        if isinstance(self.value, tuple):
+            value = ", ".join(f"'{v}'" if isinstance(v, str) else f"{v:g}" for v in self.value)
+        else:
+            value = f"'{self.value}'" if isinstance(self.value, str) else f"{self.value:g}"
         return f"{self.column.ref} {OPERATORS[self.op]} {value}"
 
 
@@ -69,6 +72,24 @@ class Period:
 
     def describe(self) -> str:
         return f"{self.column.ref} {self.range.describe()}"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two periods, or two values of one column, side by side: "2024 against 2023", "Rock versus Metal".
+
+    As rows (one per period or value), or with ``difference`` as one row: the first, the second, and
+    the first minus the second ("how much more did 2024 bring than 2023")."""
+
+    column: Column  # the values' column, or the date column the periods are read on
+    values: tuple[Any, ...] = ()
+    periods: tuple[DateRange, ...] = ()
+    labels: tuple[str, str] = ("", "")
+    difference: bool = False
+
+    def describe(self) -> str:
+        text = f"{self.labels[0]} against {self.labels[1]} ({self.column.ref})"
+        return text + (", and the difference" if self.difference else "")
 
 
 GRAINS = {"year": "%Y", "month": "%Y-%m", "day": "%Y-%m-%d"}
@@ -102,17 +123,21 @@ class Plan:
     descending: bool | None = None  # order by the measure (top N / most), None: by the groups
     limit: int | None = None
     having: tuple[str, float] | None = None  # keep only groups whose measure compares so: (">", 100)
+    comparison: Comparison | None = None
 
     def columns(self) -> list[Column]:
         """Every column the plan reads: the measure's, the groups', the filters' and the period's."""
         found = [self.measure.column] + [g.column for g in self.groups] + [f.column for f in self.filters]
         found.append(self.period.column if self.period is not None else None)
+        found.append(self.comparison.column if self.comparison is not None else None)
         return [column for column in found if column is not None]
 
     def tables(self) -> list[str]:
         named = [g.table for g in self.groups] + [f.column.table for f in self.filters]
         if self.period is not None:
             named.append(self.period.column.table)
+        if self.comparison is not None:
+            named.append(self.comparison.column.table)
         return list(dict.fromkeys(named))
 
     def describe(self) -> str:
@@ -123,6 +148,8 @@ class Plan:
         parts += [f.describe() for f in self.filters]
         if self.period is not None:
             parts.append(self.period.describe())
+        if self.comparison is not None:
+            parts.append(self.comparison.describe())
         if self.having is not None:
             parts.append(f"only where {self.measure.describe()} is {OPERATORS[self.having[0]]} {self.having[1]:g}")
         if self.limit is not None:
@@ -144,6 +171,8 @@ class Plan:
             "order": None if self.descending is None else ("desc" if self.descending else "asc"),
             "limit": self.limit,
             "having": {"op": self.having[0], "value": self.having[1]} if self.having else None,
+            "compare": ({"column": self.comparison.column.ref, "labels": list(self.comparison.labels),
+                         "difference": self.comparison.difference} if self.comparison else None),
             "interpretation": self.describe(),
         }
 
@@ -198,6 +227,19 @@ def compile_plan(plan: Plan, model: SemanticModel, joins: list[Relationship]) ->
             shown += labels
             names += [label.name for label in labels]
             grouped += _unique(keys + labels)
+    comparison = plan.comparison
+    if comparison is not None:
+        target = _column(aliases[comparison.column.table], comparison.column.name)
+        sides = ([target.copy().eq(bind(v)) for v in comparison.values] if comparison.values
+                 else [_within(target.copy(), period, bind) for period in comparison.periods])
+        if comparison.difference:
+            first, second = (_conditional(plan.measure, aliases[root.name], side) for side in sides)
+            shown, names = [first, second, exp.Sub(this=first.copy(), expression=second.copy())], \
+                [*comparison.labels, "difference"]
+        else:  # periods as rows, labelled as the question named them
+            label = exp.Case(ifs=[exp.If(this=side.copy(), true=exp.Literal.string(text))
+                                  for side, text in zip(sides, comparison.labels)])
+            shown, names, grouped = [label], ["period"], [label.copy()]
     if plan.measure.kind == "list":
         # The rows themselves, by key and label; joins go up many-to-one only, so no row repeats.
         keys = [_column("t0", key) for key in root.table.primary_key]
@@ -205,17 +247,21 @@ def compile_plan(plan: Plan, model: SemanticModel, joins: list[Relationship]) ->
         shown = _unique(keys + labels)
         names = [column.name for column in shown]
     names = _unique_names(names)
-    if plan.measure.kind == "list":
+    if plan.measure.kind == "list" or (comparison is not None and comparison.difference):
         query = query.select(*[exp.alias_(e, n, quoted=True) for e, n in zip(shown, names)])
+        measure = measure_name = None
     else:
         measure = _measure(plan.measure, aliases[root.name])
         measure_name = _measure_name(plan.measure)
         query = query.select(*[exp.alias_(e, n, quoted=True) for e, n in zip(shown, names)],
                              exp.alias_(measure, measure_name, quoted=True))
-    conditions = []
+    conditions = [exp.or_(*[side.copy() for side in sides])] if comparison is not None else []
     for item in plan.filters:
         column = _column(aliases[item.column.table], item.column.name)
-        conditions.append(_compare(column, item.op, bind(item.value)))
+        if item.op == "in":
+            conditions.append(exp.In(this=column, expressions=[bind(v) for v in item.value]))
+        else:
+            conditions.append(_compare(column, item.op, bind(item.value)))
     if plan.period is not None:
         column = _column(aliases[plan.period.column.table], plan.period.column.name)
         start, end = plan.period.range.start, plan.period.range.end + dt.timedelta(days=1)
@@ -230,6 +276,8 @@ def compile_plan(plan: Plan, model: SemanticModel, joins: list[Relationship]) ->
         query = query.having(_compare(measure.copy(), plan.having[0], bind(plan.having[1])))
     if plan.measure.kind == "list":
         query = query.order_by(*[_name(name) for name in names[len(root.table.primary_key):] or names])
+    elif comparison is not None:
+        pass  # one row, or the two periods in the order the question named them
     elif plan.limit is not None:
         query = _top_with_ties(query, names, measure, measure_name, plan)
     elif plan.descending is not None:
@@ -308,6 +356,30 @@ def _measure_name(measure: Measure) -> str:
         return f"count_{measure.entity.name}".lower()
     name = f"{measure.kind}_{measure.column.name}"
     return f"{name}_{measure.unit}".lower() if measure.unit else name.lower()
+
+
+def _within(column: exp.Expression, period: DateRange, bind) -> exp.Expression:
+    """Half-open on ISO text: a timestamp late on the last day is still inside the period."""
+    end = period.end + dt.timedelta(days=1)
+    return exp.and_(column >= bind(period.start.isoformat()), column.copy() < bind(end.isoformat()))
+
+
+def _conditional(measure: Measure, alias: str, condition: exp.Expression) -> exp.Expression:
+    """The measure over only the rows where ``condition`` holds, as one column of a single-row answer."""
+    if measure.kind == "count":
+        value: exp.Expression = exp.Literal.number(1)
+    elif measure.formula is not None:
+        value = _product(alias, measure.formula.columns)
+    else:
+        value = _column(alias, measure.column.name)
+    if measure.kind in ("count", "sum"):
+        case = exp.Case(ifs=[exp.If(this=condition.copy(), true=value)], default=exp.Literal.number(0))
+        return exp.Sum(this=case)
+    case = exp.Case(ifs=[exp.If(this=condition.copy(), true=value)])
+    aggregate = {"avg": exp.Avg, "min": exp.Min, "max": exp.Max}[measure.kind](this=case)
+    if measure.scale != 1.0:
+        return exp.Div(this=aggregate, expression=exp.Literal.number(repr(float(measure.scale))))
+    return aggregate
 
 
 def _compare(column: exp.Expression, op: str, value: exp.Expression) -> exp.Expression:

@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 
 from core.sql.dates import DateRange, find_date_range
 from core.sql.metrics import REVENUE, SALE_VERBS, Formula, Metric
-from core.sql.plan import GRAINS, Filter, Grouping, Measure, Period, Plan
+from core.sql.plan import GRAINS, Comparison, Filter, Grouping, Measure, Period, Plan
 from core.sql.semantic import Column, Entity, Relationship, SemanticModel
 from core.sql.units import COMPARATIVES, MONEY, NOUNS, QUANTITY_VERBS, SIZE, SUPERLATIVES, said, unit_of
 from core.sql.wording import FUNCTION_WORDS, fold
@@ -55,6 +55,13 @@ _NUMBER_WORDS = {word: index for index, word in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve".split())}
 _WHICH = frozenset({"which", "what", "who"})
 _LIST_WORDS = _WHICH | {"list", "show", "name", "find", "give"}
+# Words that make two periods or two values a comparison, and those the comparison then accounts for.
+_COMPARE_CUES = frozenset({"compare", "compared", "comparison", "versus", "vs", "against", "or", "than",
+                           "difference", "change", "changed", "grow", "grew", "growth"})
+_CHANGE_CUES = frozenset({"change", "changed", "grow", "grew", "growth"})
+_COMPARE_WORDS = _COMPARE_CUES | {"more", "less", "fewer", "and", "between", "with", "to", "from", "how", "much",
+                                  "many", "do", "did", "does", "bring", "brought", "have", "has", "had", "which"}
+_YEAR = re.compile(r"(?:19|20)\d{2}")
 _NEGATIONS = frozenset({"not", "except", "excluding"})
 # Every word the planner knows how to read; anything else is a word the database cannot speak to.
 _GRAMMAR = (_FILLER | {w for phrase in _COUNT_PHRASES for w in phrase} | set(_AGGREGATE_WORDS) | set(_MOST)
@@ -210,6 +217,8 @@ class _Reader:
         self.formula_choice, self.formula_choices = formula_choice, 1
         self.formula: Formula | None = None  # the chosen formula when the measure is a metric
         self.having: tuple[str, float] | None = None
+        self.periods: tuple[DateRange, DateRange] | tuple = ()  # two periods compared
+        self.compared: tuple[Column, tuple, tuple[str, str]] | None = None  # two values of one column compared
         self.grouped_by: Entity | None = None  # the listed rows a "which X have more than N Y" groups by
         self.tokens = [_Token(m.group(0), fold(m.group(0).lstrip("$")), m.span()) for m in _TOKEN.finditer(question)]
 
@@ -225,6 +234,16 @@ class _Reader:
         filters = self._value_filters(values, measure.entity, mentions)
         filters += self._comparisons(mentions, measure.entity)
         filters += self._exclusions(filters)
+        comparison = self._comparison(measure.entity, mentions, self.compared)
+        if comparison is not None and comparison.values and not comparison.difference or \
+                comparison is not None and not self._change_cue() and comparison.values:
+            # "Compare the revenue from Canada and France": one row per value
+            column, values = comparison.column, comparison.values
+            filters.append(Filter(column, "in", tuple(values), " and ".join(comparison.labels)))
+            groups = [*groups, Grouping(column=column)]
+            comparison = None
+        if comparison is not None and (groups or limit is not None or measure.kind == "list"):
+            raise _Abstain("The workbench compares one number at a time: ask without the grouping or the top N.")
         period = Period(self._own_date(measure.entity, mentions, period_range.phrase), period_range) if period_range else None
         if period is not None:
             self._check_span(period)
@@ -240,7 +259,7 @@ class _Reader:
         self._filler()
         if measure.kind in ("sum", "avg", "min", "max"):
             self._use_phrase(("how", "much"))  # "how much revenue", "how much did we sell"
-        plan = Plan(measure, tuple(groups), tuple(filters), period, descending, limit, self.having)
+        plan = Plan(measure, tuple(groups), tuple(filters), period, descending, limit, self.having, comparison)
         joins = self._joins(plan)
         self._verbs_of(plan, joins)
         unused = [t.text for t in self.tokens if not t.used]
@@ -261,7 +280,58 @@ class _Reader:
         found = find_date_range(self.question, self.today)
         if found is not None:
             self._use_span(found.span)
-        return found
+            masked = self.question[:found.span[0]] + " " * (found.span[1] - found.span[0]) + self.question[found.span[1]:]
+            second = find_date_range(masked, self.today) if _COMPARE_CUES & self._lowers() else None
+            if second is not None:  # "Q4 2025 against Q4 2024": two periods, compared
+                self._use_span(second.span)
+                self.periods = (found, second)
+            elif self._change_cue():
+                self.periods = _two_years(found) or _bare_years(self.question, found, self.today)
+                if self.periods:
+                    self._use_bare_years()
+        elif _COMPARE_CUES & self._lowers():
+            self.periods = _bare_years(self.question, None, self.today)
+            if self.periods:
+                self._use_bare_years()
+        return None if self.periods else found
+
+    def _lowers(self) -> set[str]:
+        return {t.lower for t in self.tokens}
+
+    def _change_cue(self) -> bool:
+        return bool(_CHANGE_CUES & self._lowers()) or self._asks_how_much_more()
+
+    def _asks_how_much_more(self) -> bool:
+        """"how much more", "how many fewer": the answer is a difference."""
+        lowers = [t.lower for t in self.tokens]
+        return any(a == "how" and b in {"much", "many"} and c in {"more", "less", "fewer"}
+                   for a, b, c in zip(lowers, lowers[1:], lowers[2:]))
+
+    def _use_bare_years(self) -> None:
+        for token in self.tokens:
+            if _YEAR.fullmatch(token.text):
+                token.used = True
+
+    def _comparison(self, root: Entity, mentions: list[_Mention], compared) -> "Comparison | None":
+        """Two periods, or two values of one column, read as a comparison; the cue words are then used."""
+        if not self.periods and compared is None:
+            return None
+        difference = self._change_cue()
+        if self.periods:
+            first, second = self.periods
+            column = self._own_date(root, mentions, first.phrase)
+            labels = (_label(first.phrase), _label(second.phrase))
+            # "change from 2022 to 2023", "grew from ...": the later minus the earlier; otherwise as asked
+            if _CHANGE_CUES & self._lowers():
+                first, second, labels = second, first, labels[::-1]
+            comparison = Comparison(column, periods=(first, second), labels=labels, difference=difference)
+            for period in (first, second):
+                self._check_span(Period(column, period))
+        else:
+            column, values, said = compared
+            comparison = Comparison(column, values=values, labels=said, difference=True)
+        self._use_words(lambda t: t.lower in _COMPARE_WORDS)
+        return comparison
 
     def _values(self) -> list[tuple[dict[Column, str], tuple[int, int], bool]]:
         """Values of the database written in the question (plurals folded: "MPEG audio files"), longest
@@ -724,8 +794,14 @@ class _Reader:
             if len(chosen) > 1:
                 raise _Abstain(f"{value!r} is a value of {', '.join(c.ref for c in chosen)}; say which one.", [value])
             column = chosen[0]
-            if any(f.column == column for f in filters):
-                raise _Abstain(f"The question names several values of {column.ref}; ask about one at a time.", [value])
+            earlier = next((f for f in filters if f.column == column), None)
+            if earlier is not None:
+                if not (_COMPARE_CUES & self._lowers()) or negated or earlier.op != "=" or self.compared is not None:
+                    raise _Abstain(f"The question names several values of {column.ref}; ask about one at a time.",
+                                   [value])
+                filters.remove(earlier)  # "Rock versus Metal": both values, side by side
+                self.compared = (column, (earlier.value, spelled[column]), (earlier.said, value))
+                continue
             filters.append(Filter(column, "!=" if negated else "=", spelled[column], value))
         return filters
 
@@ -979,6 +1055,30 @@ def _forms(keys: list[str]) -> list[tuple[str, ...]]:
         if last.endswith("ed") and len(last) - cut >= 3:
             forms.append(tuple(keys[:-1] + [last[:-cut]]))
     return forms
+
+
+def _label(phrase: str) -> str:
+    """A period as an answer labels it: "in 2024" -> "2024", "the first half of 2025" -> "first half of 2025"."""
+    return re.sub(r"^(?:(?:in|during|for|of|throughout|from|since)\s+)?(?:the\s+)?", "", phrase, flags=re.IGNORECASE)
+
+
+def _two_years(found: DateRange) -> tuple[DateRange, DateRange] | None:
+    """"from 2022 to 2023" in a question about change is two years, not one period spanning both."""
+    years = _YEAR.findall(found.phrase)
+    if len(years) != 2 or found.start != dt.date(int(years[0]), 1, 1) or found.end != dt.date(int(years[1]), 12, 31):
+        return None
+    return tuple(DateRange(dt.date(int(y), 1, 1), dt.date(int(y), 12, 31), y) for y in years)
+
+
+def _bare_years(question: str, found: DateRange | None, today: dt.date) -> tuple[DateRange, DateRange] | tuple:
+    """"did 2024 bring more than 2023": two years written bare, when the question compares."""
+    years = [m.group(0) for m in _YEAR.finditer(question)
+             if found is None or not (found.span[0] <= m.start() < found.span[1])]
+    if found is None and len(years) == 2:
+        return tuple(DateRange(dt.date(int(y), 1, 1), dt.date(int(y), 12, 31), y) for y in years)
+    if found is not None and len(years) == 1 and _YEAR.fullmatch(_label(found.phrase)):
+        return found, DateRange(dt.date(int(years[0]), 1, 1), dt.date(int(years[0]), 12, 31), years[0])
+    return ()
 
 
 def _written_as_name(written: str, value: str, start: int) -> bool:

@@ -14,7 +14,20 @@ from tests.core.sql.conftest import ChinookDatabase
 
 TODAY = dt.date(2026, 1, 15)
 
+_REVENUE_IN = "(SELECT SUM(Total) FROM Invoice WHERE InvoiceDate >= '{0}-01-01' AND InvoiceDate < '{1}-01-01')"
 HAND_WRITTEN = {
+    "How much more revenue did 2024 bring than 2023?":
+        f"SELECT {_REVENUE_IN.format(2024, 2025)}, {_REVENUE_IN.format(2023, 2024)}, "
+        f"{_REVENUE_IN.format(2024, 2025)} - {_REVENUE_IN.format(2023, 2024)}",
+    "How much did revenue change from 2022 to 2023?":
+        f"SELECT {_REVENUE_IN.format(2023, 2024)}, {_REVENUE_IN.format(2022, 2023)}, "
+        f"{_REVENUE_IN.format(2023, 2024)} - {_REVENUE_IN.format(2022, 2023)}",
+    "Compare the revenue from Canada and France.":
+        "SELECT BillingCountry, SUM(Total) FROM Invoice WHERE BillingCountry IN ('Canada', 'France') "
+        "GROUP BY BillingCountry",
+    "Did we make more money in 2022 or in 2024?":
+        "SELECT strftime('%Y', InvoiceDate), SUM(Total) FROM Invoice WHERE strftime('%Y', InvoiceDate) IN ('2022', '2024') "
+        "GROUP BY 1",
     "What is the revenue per genre?":
         "SELECT g.Name, SUM(il.UnitPrice * il.Quantity) FROM InvoiceLine il JOIN Track t ON t.TrackId = il.TrackId "
         "JOIN Genre g ON g.GenreId = t.GenreId GROUP BY g.GenreId",

@@ -72,6 +72,13 @@ ANSWERED = {
     "How many invoices have there been since July 2024?":
         "SELECT COUNT(*) FROM Invoice WHERE InvoiceDate >= '2024-07-01' AND InvoiceDate < '2025-07-01'",
     "How many employees were hired in 2003?": "SELECT COUNT(*) FROM Employee WHERE HireDate LIKE '2003%'",
+    # comparisons: two periods or two values, as rows or as a difference
+    "How many more tracks does Rock have than Metal?":
+        "SELECT (SELECT COUNT(*) FROM Track t JOIN Genre g ON g.GenreId = t.GenreId WHERE g.Name = 'Rock'), "
+        "(SELECT COUNT(*) FROM Track t JOIN Genre g ON g.GenreId = t.GenreId WHERE g.Name = 'Metal'), 923",
+    "How many invoices were there in Q4 2024 versus Q4 2023?":
+        "SELECT 'Q4 2024', COUNT(*) FROM Invoice WHERE InvoiceDate >= '2024-10-01' AND InvoiceDate < '2025-01-01' "
+        "UNION ALL SELECT 'Q4 2023', COUNT(*) FROM Invoice WHERE InvoiceDate >= '2023-10-01' AND InvoiceDate < '2024-01-01'",
     # verbs made from the names the plan uses: BillingCountry, SupportRepId
     "How many invoices were billed to Germany?": "SELECT COUNT(*) FROM Invoice WHERE BillingCountry = 'Germany'",
     "Which employee supports the most customers?":
@@ -141,6 +148,7 @@ def test_plans_answer_what_a_hand_written_query_answers(sqlite_chinook, sqlite_f
     "total of invoice totals in 2023", "number of tracks per media type", "How many tracks are in the Jazz genre?",
     "average track duration in minutes for each genre", "How many tracks are longer than 5 minutes?",
     "What are the 5 longest tracks?", "Which employee supports the most customers?",
+    "How many more tracks does Rock have than Metal?", "How many invoices were there in Q4 2024 versus Q4 2023?",
 ])
 def test_the_same_plan_returns_the_same_rows_on_every_engine(chinook, sqlite_chinook, question):
     plan, rows = answer(chinook, question)
