@@ -240,6 +240,13 @@ def compile_plan(plan: Plan, model: SemanticModel, joins: list[Relationship]) ->
             label = exp.Case(ifs=[exp.If(this=side.copy(), true=exp.Literal.string(text))
                                   for side, text in zip(sides, comparison.labels)])
             shown, names, grouped = [label], ["period"], [label.copy()]
+            years = [p.start.year for p in comparison.periods if p.start.year == p.end.year]
+            if len(set(years)) == 2 and any(text != str(year) for text, year in zip(comparison.labels, years)):
+                # "Q4 2025 against Q4 2024": each row's year too, so the rows read (and sort) as years
+                year = exp.Case(ifs=[exp.If(this=side.copy(), true=exp.Literal.number(y)) for side, y in zip(sides, years)])
+                shown.append(year)
+                names.append("year")
+                grouped.append(year.copy())
     if plan.measure.kind == "list":
         # The rows themselves, by key and label; joins go up many-to-one only, so no row repeats.
         keys = [_column("t0", key) for key in root.table.primary_key]

@@ -23,6 +23,7 @@ from core.workbench import build_workbench
 from tests.conftest import clean_env
 from tests.core.sql.conftest import ChinookDatabase
 from tests.core.sql.nl_questions import CHINOOK_QUESTIONS, CHINOOK_TODAY
+from tests.core.sql.nl_questions_fresh import FRESH_QUESTIONS
 from tests.core.sql.nl_scoring import ABSTAINED, CORRECT, WRONG, evaluate, grade, plain_rows, rows_match, tally
 
 
@@ -86,15 +87,17 @@ def chinook_workspace(tmp_path_factory, embedder, sqlite_chinook: ChinookDatabas
     workbench.close()
 
 
-def test_no_question_about_chinook_is_answered_wrongly(chinook_workspace, sqlite_chinook: ChinookDatabase):
+@pytest.mark.parametrize("questions", [CHINOOK_QUESTIONS, FRESH_QUESTIONS], ids=["first-set", "fresh-set"])
+def test_no_question_about_chinook_is_answered_wrongly(chinook_workspace, sqlite_chinook: ChinookDatabase, questions):
+    """Both sets: the one the planner was built against, and one written without reading the planner."""
     assert not chinook_workspace.sql.llm_status()[0], "the promise is measured without an LLM"
-    outcomes = evaluate(chinook_workspace.sql, CHINOOK_QUESTIONS, lambda sql: plain_rows(sqlite_chinook.url, sql),
+    outcomes = evaluate(chinook_workspace.sql, questions, lambda sql: plain_rows(sqlite_chinook.url, sql),
                         today=CHINOOK_TODAY)
     counts = tally(outcomes)
-    answerable = sum(q.answerable for q in CHINOOK_QUESTIONS)
+    answerable = sum(q.answerable for q in questions)
     print(f"\nChinook, schema only, no LLM: {counts['answerable_correct']}/{answerable} correct, "
           f"{counts['answerable_wrong']} wrong, {counts['answerable_abstained']} abstained; "
-          f"{len(CHINOOK_QUESTIONS) - answerable} unanswerable: {counts['unanswerable_abstained']} abstained, "
+          f"{len(questions) - answerable} unanswerable: {counts['unanswerable_abstained']} abstained, "
           f"{counts['unanswerable_wrong']} answered")
     crashed = [(o.question.question, o.error, o.message) for o in outcomes if o.error]
     assert not crashed, f"ask raised something other than 'cannot answer': {crashed}"
