@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from core.records import Answer, GraphNode, QueryResult, Subgraph
     from core.sql.connections import SqlConnection
     from core.sql.introspect import SchemaInfo
+    from core.sql.plan import Plan
     from core.sql.planner import PlanOutcome
     from core.sql.semantic import SemanticModel
     from core.sql.service import ConnectionRef, SqlAnswer, SqlService
@@ -105,6 +106,10 @@ class SqlView:
     def plan(self, question: str, *, connection: "ConnectionRef" = None, today: dt.date | None = None) -> "PlanOutcome":
         """The question read as a plan, or why it cannot be; no SQL runs."""
         return self._service.plan(self.workspace, question, connection=connection, today=today)
+
+    def run_plan(self, plan: "Plan", *, connection: "ConnectionRef" = None, question: str = "") -> "SqlAnswer":
+        """Run a plan whose chips the analyst changed (``core.sql.plan_edit``)."""
+        return self._service.run_plan(self.workspace, plan, connection=connection, question=question)
 
     def run(self, sql: str, connection: "ConnectionRef" = None, source: str = "typed", *, question: str = "",
             params: Mapping[str, Any] | None = None) -> "SqlAnswer":

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
+from core.errors import InvalidInput
 from core.sql.dates import DateRange, find_date_range
 from core.sql.metrics import REVENUE, SALE_VERBS, Formula, Metric
 from core.sql.plan import GRAINS, Comparison, Filter, Grouping, Measure, Period, Plan
@@ -176,6 +177,53 @@ def _phrases(model: SemanticModel) -> dict[tuple[str, ...], tuple[Entity | Colum
 
 
 Spans = Callable[[Column], "tuple[str, str] | None"]
+
+
+def plan_joins(plan: Plan, model: SemanticModel) -> list[Relationship]:
+    """The many-to-one joins from the measured table to every table the plan reads, each table once.
+
+    Raises ``InvalidInput`` when a table cannot be reached that way (the join could count rows twice)
+    or is reached two ways (the plan would be ambiguous)."""
+    root = plan.measure.entity.name
+    joins: list[Relationship] = []
+    reached: dict[str, Relationship] = {}
+    for table in plan.tables():
+        path = model.parents_path(root, table)
+        if path is None:
+            raise InvalidInput(f"{table} cannot be joined to {root} without counting rows twice.")
+        for relation in path:
+            known = reached.get(relation.parent)
+            if known is None:
+                reached[relation.parent] = relation
+                joins.append(relation)
+            elif known != relation:
+                raise InvalidInput(f"{relation.parent} is reached from {root} two ways; the question is ambiguous.")
+    return joins
+
+
+def suggest(question: str, outcome: PlanOutcome, model: SemanticModel, today: dt.date,
+            values: ValueIndex | None = None, spans: Spans | None = None, limit: int = 3) -> list[tuple[str, Plan]]:
+    """"Did you mean ...?": the question without the words the planner could not use, when that reads as a plan.
+
+    Each suggestion is the question as the analyst wrote it minus some words, never a rewording: what
+    it asks is then plain, and the interpretation shown with it says exactly what it computes."""
+    if outcome.plan is not None or not outcome.unused:
+        return []
+    found: list[tuple[str, Plan]] = []
+    attempts = [tuple(outcome.unused)] + [(word,) for word in outcome.unused]
+    for dropped in dict.fromkeys(attempts):
+        shorter = question
+        for word in dropped:
+            shorter = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", " ", shorter, count=1)
+        shorter = _tidy(shorter)
+        if not shorter or shorter == question or any(shorter == q for q, _p in found):
+            continue
+        retry = plan_question(shorter, model, today, values, spans)
+        if retry.plan is not None:
+            found.append((shorter, retry.plan))
+        if len(found) >= limit:
+            break
+    return found
 
 
 def plan_question(question: str, model: SemanticModel, today: dt.date, values: ValueIndex | None = None,
@@ -948,21 +996,10 @@ class _Reader:
         raise _Abstain(f"{root.name} has no date of its own to read {said!r} on.{hint}", [said])
 
     def _joins(self, plan: Plan) -> list[Relationship]:
-        root = plan.measure.entity.name
-        joins: list[Relationship] = []
-        reached: dict[str, Relationship] = {}
-        for table in plan.tables():
-            path = self.model.parents_path(root, table)
-            if path is None:
-                raise _Abstain(f"{table} cannot be joined to {root} without counting rows twice.")
-            for relation in path:
-                known = reached.get(relation.parent)
-                if known is None:
-                    reached[relation.parent] = relation
-                    joins.append(relation)
-                elif known != relation:
-                    raise _Abstain(f"{relation.parent} is reached from {root} two ways; the question is ambiguous.")
-        return joins
+        try:
+            return plan_joins(plan, self.model)
+        except InvalidInput as refused:
+            raise _Abstain(str(refused)) from None
 
     # ---- small helpers ---------------------------------------------------------------------
 
@@ -1055,6 +1092,19 @@ def _forms(keys: list[str]) -> list[tuple[str, ...]]:
         if last.endswith("ed") and len(last) - cut >= 3:
             forms.append(tuple(keys[:-1] + [last[:-cut]]))
     return forms
+
+
+def _tidy(text: str) -> str:
+    """A question with words taken out, read well: no space before punctuation, no dangling "for"/"of" at the end."""
+    text = re.sub(r"\s+([?.!,])", r"\1", " ".join(text.split()))
+    ending = re.search(r"[?.!]$", text)
+    body = text[:-1] if ending else text
+    while True:
+        trimmed = re.sub(r"\s+(?:for|of|in|the|a|an|with|from|by|to|and|or|at|on)$", "", body, flags=re.IGNORECASE)
+        if trimmed == body:
+            break
+        body = trimmed
+    return body + (ending.group(0) if ending else "")
 
 
 def _label(phrase: str) -> str:

@@ -39,8 +39,8 @@ from core.sql.connections import (ConnectionStore, SecretStore, SqlConnection, c
 from core.sql.dates import resolve_date_phrase
 from core.sql.introspect import SchemaCache, SchemaInfo, introspect
 from core.sql.metrics import derive_metrics
-from core.sql.plan import agreement_sql, compile_plan, span_sql
-from core.sql.planner import PlanOutcome, ValueIndex, plan_question
+from core.sql.plan import Plan, agreement_sql, compile_plan, span_sql
+from core.sql.planner import PlanOutcome, ValueIndex, plan_joins, plan_question, suggest
 from core.sql.runner import GuardedRunner
 from core.sql.semantic import SemanticModel, derive_model
 from core.sql.training import HistoryEntry, QueryHistory, TrainingItem, WorkbenchVanna
@@ -83,6 +83,8 @@ class SqlAnswer:
     message: str = ""
     history_id: str = ""
     plan: dict | None = None
+    planned: Plan | None = field(default=None, compare=False, repr=False)  # the plan itself, for chips to change
+    suggestions: tuple[tuple[str, str], ...] = ()  # "did you mean": (question, its interpretation) when abstaining
 
     @property
     def interpretation(self) -> str:
@@ -281,16 +283,30 @@ class SqlService:
                                  described=match.described, matched=top.question, similarity=top.similarity)
         model, outcome = self._plan(saved, question, today)
         if outcome.plan is not None:
-            compiled = compile_plan(outcome.plan, model, list(outcome.joins))
-            return self._execute(saved, compiled.sql, "planned", question, params=compiled.params,
-                                 plan=outcome.plan.to_dict())
+            return self._run_plan(saved, model, outcome.plan, list(outcome.joins), question)
         available, _why = self._llm().available()
         if available:
             sql = self._adapter(saved).generate_sql(question)
             return self._execute(saved, sql, "generated", question)
         reasons = " ".join(dict.fromkeys(filter(None, (outcome.reason, match.reason if match.closest else ""))))
+        suggestions = suggest(question, outcome, model, today or self._today(), self._value_index(saved, model),
+                              lambda column: self._date_span(saved, model, column))
         return SqlAnswer(question=question, sql="", source="", result=None, connection=saved.name, abstained=True,
-                         closest=match.closest, message=f"{reasons} {_ABSTAIN_HINT}")
+                         closest=match.closest, message=f"{reasons} {_ABSTAIN_HINT}",
+                         suggestions=tuple((text, plan.describe()) for text, plan in suggestions))
+
+    def run_plan(self, workspace: str, plan: Plan, *, connection: ConnectionRef = None, question: str = "") -> SqlAnswer:
+        """Run a plan an analyst changed (a chip removed, another period): compiled and run like a planned answer.
+
+        Raises ``InvalidInput`` when the changed plan cannot be joined without counting rows twice."""
+        saved = self.connection(workspace, connection)
+        model = self.semantic_model(saved.workspace, saved)
+        return self._run_plan(saved, model, plan, plan_joins(plan, model), question or plan.describe())
+
+    def _run_plan(self, saved: SqlConnection, model: SemanticModel, plan: Plan, joins, question: str) -> SqlAnswer:
+        compiled = compile_plan(plan, model, list(joins))
+        answer = self._execute(saved, compiled.sql, "planned", question, params=compiled.params, plan=plan.to_dict())
+        return replace(answer, planned=plan)
 
     def semantic_model(self, workspace: str, connection: ConnectionRef = None) -> SemanticModel:
         """What the connection's tables and columns mean in words, derived from its schema."""
