@@ -77,8 +77,9 @@ ANSWERED = {
         "SELECT (SELECT COUNT(*) FROM Track t JOIN Genre g ON g.GenreId = t.GenreId WHERE g.Name = 'Rock'), "
         "(SELECT COUNT(*) FROM Track t JOIN Genre g ON g.GenreId = t.GenreId WHERE g.Name = 'Metal'), 923",
     "How many invoices were there in Q4 2024 versus Q4 2023?":
-        "SELECT 'Q4 2024', COUNT(*) FROM Invoice WHERE InvoiceDate >= '2024-10-01' AND InvoiceDate < '2025-01-01' "
-        "UNION ALL SELECT 'Q4 2023', COUNT(*) FROM Invoice WHERE InvoiceDate >= '2023-10-01' AND InvoiceDate < '2024-01-01'",
+        "SELECT 'Q4 2024', 2024, COUNT(*) FROM Invoice WHERE InvoiceDate >= '2024-10-01' AND InvoiceDate < '2025-01-01' "
+        "UNION ALL SELECT 'Q4 2023', 2023, COUNT(*) FROM Invoice "
+        "WHERE InvoiceDate >= '2023-10-01' AND InvoiceDate < '2024-01-01'",
     # verbs made from the names the plan uses: BillingCountry, SupportRepId
     "How many invoices were billed to Germany?": "SELECT COUNT(*) FROM Invoice WHERE BillingCountry = 'Germany'",
     "Which employee supports the most customers?":
