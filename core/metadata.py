@@ -171,6 +171,20 @@ webhook_deliveries = Table(
     Column("expires_at", Float, nullable=False, index=True),
 )
 
+# The analyst's additions to a connection's semantic model (core.sql.semantic_overrides), one row per
+# saved version: a save never overwrites, so any earlier version can be looked at or restored.
+semantic_models = Table(
+    "semantic_models",
+    metadata_schema,
+    Column("id", String(36), primary_key=True),
+    Column("workspace", String(64), nullable=False, index=True),
+    Column("connection_id", String(36), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    UniqueConstraint("connection_id", "version", name="uq_semantic_model_version"),
+)
+
 WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 
 

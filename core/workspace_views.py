@@ -28,6 +28,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from core.sql.plan import Plan
     from core.sql.planner import PlanOutcome
     from core.sql.semantic import SemanticModel
+    from core.sql.semantic_overrides import Overrides
+    from core.sql.semantic_store import SemanticVersion
     from core.sql.service import ConnectionRef, SqlAnswer, SqlService
     from core.sql.training import HistoryEntry, TrainingItem
 
@@ -106,6 +108,22 @@ class SqlView:
     def plan(self, question: str, *, connection: "ConnectionRef" = None, today: dt.date | None = None) -> "PlanOutcome":
         """The question read as a plan, or why it cannot be; no SQL runs."""
         return self._service.plan(self.workspace, question, connection=connection, today=today)
+
+    def semantic_yaml(self, connection: "ConnectionRef" = None) -> str:
+        """The analyst's semantic model additions as YAML (a commented starting file when there are none)."""
+        return self._service.semantic_yaml(self.workspace, connection)
+
+    def check_semantic_yaml(self, text: str, connection: "ConnectionRef" = None) -> "Overrides":
+        return self._service.check_semantic_yaml(self.workspace, text, connection)
+
+    def save_semantic_yaml(self, text: str, connection: "ConnectionRef" = None) -> "SemanticVersion":
+        return self._service.save_semantic_yaml(self.workspace, text, connection)
+
+    def semantic_versions(self, connection: "ConnectionRef" = None) -> list["SemanticVersion"]:
+        return self._service.semantic_versions(self.workspace, connection)
+
+    def semantic_version(self, number: int, connection: "ConnectionRef" = None) -> "SemanticVersion":
+        return self._service.semantic_version(self.workspace, number, connection)
 
     def run_plan(self, plan: "Plan", *, connection: "ConnectionRef" = None, question: str = "") -> "SqlAnswer":
         """Run a plan whose chips the analyst changed (``core.sql.plan_edit``)."""

@@ -1,4 +1,4 @@
-"""CLI: `sql run|ask|train|connections|add|remove` (JSON shapes in DESIGN.md's CLI contract).
+"""CLI: `sql run|ask|model|train|connections|add|remove` (JSON shapes in DESIGN.md's CLI contract).
 
 ``--db`` is a saved connection's name or a SQLAlchemy URL; without it the workspace's default
 connection is used. ``sql run`` on a URL that is not saved runs it without saving anything;
@@ -85,11 +85,15 @@ def ask(
         fail(exc, obj.as_json, exit_code=2)
     if answer.abstained:
         if obj.as_json:
-            typer.echo(json.dumps({"error": answer.message, "kind": "abstained", "closest": list(answer.closest)}))
+            typer.echo(json.dumps({"error": answer.message, "kind": "abstained", "closest": list(answer.closest),
+                                   "suggestions": [{"question": q, "interpretation": meaning}
+                                                   for q, meaning in answer.suggestions]}))
         else:
             typer.echo(f"Not answered: {answer.message}", err=True)
             for closest in answer.closest:
                 typer.echo(f"  - {closest}", err=True)
+            for suggestion, meaning in answer.suggestions:
+                typer.echo(f"  Did you mean: {suggestion}  ({meaning})", err=True)
         raise typer.Exit(2)
     result = answer.result
     payload = {"sql": answer.sql, "source": answer.source, "columns": list(result.columns), "rows": _rows(result.rows),
@@ -101,6 +105,37 @@ def ask(
     human += f" ({answer.interpretation})" if answer.interpretation else ""
     human += "\n" + answer.sql + ("\n-- params: " + json.dumps(answer.params, default=str) if answer.params else "")
     emit(obj, payload, human + "\n\n" + _table(result.columns, result.rows, result.truncated, result.truncated_reason))
+
+
+@sql_app.command("model")
+def semantic_model(
+    ctx: typer.Context,
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    save: Optional[typer.FileText] = typer.Option(None, "--save", help="Check a YAML file of additions and save it "
+                                                  "as a new version ('-' reads stdin)."),
+    versions: bool = typer.Option(False, "--versions", help="List the saved versions."),
+    version: Optional[int] = typer.Option(None, "--version", help="Print one saved version."),
+) -> None:
+    """The semantic model additions (synonyms, value spellings, metrics) as YAML: print, save, list versions."""
+    obj: CliContext = ctx.obj
+    try:
+        database = _sql(obj)
+        saved = database.connection_for(db)
+        if save is not None:
+            stored = database.save_semantic_yaml(save.read(), connection=saved)
+            emit(obj, {"connection": saved.name, "version": stored.version},
+                 f"Saved version {stored.version} of {saved.name}'s semantic model.")
+        elif versions:
+            found = database.semantic_versions(connection=saved)
+            emit(obj, {"connection": saved.name, "versions": [{"version": v.version, "created_at": v.created_at}
+                                                                for v in found]},
+                 "\n".join(f"{v.version}  {v.created_at}" for v in found) or "No saved versions: the model is derived.")
+        else:
+            text = (database.semantic_version(version, connection=saved).content if version is not None
+                    else database.semantic_yaml(connection=saved))
+            emit(obj, {"connection": saved.name, "version": version, "content": text}, text)
+    except WorkbenchError as exc:
+        fail(exc, obj.as_json, exit_code=2)
 
 
 @sql_app.command("train")

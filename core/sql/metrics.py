@@ -67,10 +67,16 @@ class Formula:
     columns: tuple[str, ...]
     exclusions: tuple[Exclusion, ...] = ()
     dated_by: Relationship | None = None
+    # An analyst's definition instead of a product of columns: ``aggregate`` of ``expression`` (SQL over
+    # the table's columns, checked by core.sql.semantic_overrides).
+    expression: str = ""
+    aggregate: str = "sum"
 
     def describe(self) -> str:
-        product = " × ".join(f"{self.table}.{column}" for column in self.columns)
-        text = f"SUM of {product}"
+        if self.expression:
+            text = f"{self.aggregate.upper()} of {self.expression} over {self.table}"
+        else:
+            text = "SUM of " + " × ".join(f"{self.table}.{column}" for column in self.columns)
         for exclusion in self.exclusions:
             text += f", without {exclusion.column.ref} {', '.join(repr(v) for v in exclusion.values)}"
         return text

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import sqlglot
 from sqlglot import exp
 
 from core.sql.dates import DateRange
@@ -347,7 +348,7 @@ def _measure(measure: Measure, alias: str) -> exp.Expression:
     if measure.kind == "count":
         return exp.Count(this=exp.Star())
     if measure.formula is not None:
-        return exp.Sum(this=_product(alias, measure.formula.columns))
+        return _formula_aggregate(measure.formula, alias, None)
     column = _column(alias, measure.column.name)
     aggregate = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[measure.kind](this=column)
     if measure.scale != 1.0:
@@ -371,12 +372,37 @@ def _within(column: exp.Expression, period: DateRange, bind) -> exp.Expression:
     return exp.and_(column >= bind(period.start.isoformat()), column.copy() < bind(end.isoformat()))
 
 
+def _formula_value(formula: "Formula", alias: str) -> exp.Expression:
+    """What a formula aggregates, its columns on ``alias``: price x quantity, or the analyst's expression."""
+    if not formula.expression:
+        return _product(alias, formula.columns)
+    if formula.expression == "*":
+        return exp.Literal.number(1)
+    value = sqlglot.parse_one(formula.expression)  # checked when the analyst saved it
+    for column in value.find_all(exp.Column):
+        column.set("table", exp.to_identifier(alias))
+        column.set("this", exp.to_identifier(column.name, quoted=True))
+    return value
+
+
+def _formula_aggregate(formula: "Formula", alias: str, condition: exp.Expression | None) -> exp.Expression:
+    value = _formula_value(formula, alias)
+    aggregate = formula.aggregate
+    if aggregate == "count":
+        aggregate, value = "sum", exp.Case(ifs=[exp.If(this=exp.Not(this=exp.Is(this=value, expression=exp.Null())),
+                                                       true=exp.Literal.number(1))], default=exp.Literal.number(0))
+    if condition is not None:
+        value = exp.Case(ifs=[exp.If(this=condition.copy(), true=value)],
+                         default=exp.Literal.number(0) if aggregate == "sum" else None)
+    return {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[aggregate](this=value)
+
+
 def _conditional(measure: Measure, alias: str, condition: exp.Expression) -> exp.Expression:
     """The measure over only the rows where ``condition`` holds, as one column of a single-row answer."""
+    if measure.formula is not None:
+        return _formula_aggregate(measure.formula, alias, condition)
     if measure.kind == "count":
         value: exp.Expression = exp.Literal.number(1)
-    elif measure.formula is not None:
-        value = _product(alias, measure.formula.columns)
     else:
         value = _column(alias, measure.column.name)
     if measure.kind in ("count", "sum"):

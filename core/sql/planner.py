@@ -120,6 +120,7 @@ class ValueIndex:
     index: dict[tuple[str, ...], dict[str, list[Column]]]
     names: frozenset[tuple[str, ...]]
     phrases: dict[tuple[str, ...], tuple[Entity | Column | Metric, ...]]
+    aliases: dict[tuple[str, ...], dict[str, list[Column]]] = field(default_factory=dict)  # the analyst's spellings
 
     @property
     def name_words(self) -> frozenset[str]:
@@ -129,6 +130,7 @@ class ValueIndex:
     def build(cls, model: SemanticModel, values_for: Callable[[Column], Sequence[str]] | None = None) -> "ValueIndex":
         names = frozenset({entity.words for entity in model.entities} | {c.words for c in model.columns()})
         index: dict[tuple[str, ...], dict[str, list[Column]]] = {}
+        aliases: dict[tuple[str, ...], dict[str, list[Column]]] = {}
         for column in model.columns():
             category = column.kind == "category"
             if category:
@@ -137,6 +139,10 @@ class ValueIndex:
                 known = values_for(column)
             else:
                 known = ()
+            for alias, value in model.value_aliases.get(column.ref, {}).items():  # "California" for CA
+                words = tuple(fold(w) for w in _TOKEN.findall(alias))
+                if words:
+                    aliases.setdefault(words, {}).setdefault(value, []).append(column)
             for value in known:
                 words = tuple(fold(w) for w in _TOKEN.findall(value))
                 if not words or all(w in _GRAMMAR or _number(w) is not None for w in words) or len(value) < 2:
@@ -144,7 +150,7 @@ class ValueIndex:
                 if words in names and not category:
                     continue  # free text that happens to be a name reads as the name
                 index.setdefault(words, {}).setdefault(value, []).append(column)
-        return cls(index, names, _phrases(model))
+        return cls(index, names, _phrases(model), aliases)
 
 
 def _phrases(model: SemanticModel) -> dict[tuple[str, ...], tuple[Entity | Column | Metric, ...]]:
@@ -167,7 +173,13 @@ def _phrases(model: SemanticModel) -> dict[tuple[str, ...], tuple[Entity | Colum
                     named += [(noun,)] + ([entity.words + (noun,)] if column.quantity != MONEY else [])
             for words in named:
                 phrases.setdefault(words, []).append(column)
+    for words, reference in model.synonyms.items():  # the analyst's words come first: they are what they mean
+        phrases[words] = [model.resolve(reference)]
     for metric in model.metrics:
+        if metric.origin == "analyst":  # an analyst's metric is named by its words even where a column is too
+            for words in metric.phrases:
+                phrases[words] = [metric]
+            continue
         for words in metric.phrases:
             # A column the analyst names by its own name is that column: "the total amount" of a table whose
             # column is called amount sums amount, cancelled rows and all, as written.
@@ -387,6 +399,9 @@ class _Reader:
         index, names = self.values.index, self.values.names
 
         def spelled_in_question(window: list[_Token]) -> dict[str, list[Column]] | None:
+            aliased = self.values.aliases.get(tuple(t.key for t in window))
+            if aliased:
+                return aliased  # the analyst's own spelling of a value: read as they defined it
             spelled = index.get(tuple(t.key for t in window))
             # Short codes ("CA", "ON") must be written as the database writes them.
             spelled = {v: c for v, c in (spelled or {}).items() if len(v) > 3 or v in self.question}
@@ -398,7 +413,8 @@ class _Reader:
             return {v: c for v, c in spelled.items() if c} or None
 
         found = []
-        for start, end, spelled in self._longest(max((len(k) for k in index), default=0), spelled_in_question):
+        longest = max((len(k) for k in (*index, *self.values.aliases)), default=0)
+        for start, end, spelled in self._longest(longest, spelled_in_question):
             window = self.tokens[start:end]
             span = (window[0].span[0], window[-1].span[1])
             text = self.question[span[0]:span[1]]
@@ -699,9 +715,13 @@ class _Reader:
                            f"agree ({ways}); define it in the semantic model.", [self._text(mention)])
         before = self._previous_unused(mention.start)
         if before is not None and self.tokens[before].lower in _AGGREGATE_WORDS:
-            if _AGGREGATE_WORDS[self.tokens[before].lower] != "sum":
-                raise _Abstain(f"'{self.tokens[before].text} {self._text(mention)}' needs a per-what: the workbench "
-                               f"only adds {metrics[0].name} up.", [self.tokens[before].text])
+            defined = metrics[0].formulas[0].aggregate
+            if _AGGREGATE_WORDS[self.tokens[before].lower] not in {"sum", defined}:
+                # "average revenue" needs a per-what (per invoice? per line?); "average delay" of a metric
+                # defined as an average is that metric
+                raise _Abstain(f"'{self.tokens[before].text} {self._text(mention)}' needs a per-what: "
+                               f"{metrics[0].name} is defined as {metrics[0].formulas[0].describe()}.",
+                               [self.tokens[before].text])
             self.tokens[before].used = True
         self._use_mention(mention)
         return self._metric(metrics[0])
@@ -709,7 +729,8 @@ class _Reader:
     def _metric(self, metric: Metric) -> Measure:
         self.formula_choices = len(metric.formulas)
         self.formula = metric.formulas[min(self.formula_choice, len(metric.formulas) - 1)]
-        return Measure("sum", self.model.entity(self.formula.table), metric=metric, formula=self.formula)
+        return Measure(self.formula.aggregate if self.formula.expression else "sum",
+                       self.model.entity(self.formula.table), metric=metric, formula=self.formula)
 
     def _units_of(self, entity: Entity) -> Measure | None:
         """"How many Jazz tracks were sold" asks for units sold of those tracks, not how many tracks exist:

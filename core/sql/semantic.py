@@ -96,6 +96,11 @@ class SemanticModel:
     entities: tuple[Entity, ...]
     relationships: tuple[Relationship, ...]
     metrics: tuple["Metric", ...] = ()  # named numbers (revenue, units sold): core.sql.metrics
+    # The analyst's additions (core.sql.semantic_overrides): words -> "Table" or "Table.Column", and other
+    # spellings of a column's values ("Table.Column" -> {alias: stored value}); notes for LLM prompts.
+    synonyms: dict[tuple[str, ...], str] = field(default_factory=dict, compare=False)
+    value_aliases: dict[str, dict[str, str]] = field(default_factory=dict, compare=False)
+    notes: tuple[str, ...] = ()
     _by_name: dict[str, Entity] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -106,6 +111,13 @@ class SemanticModel:
 
     def columns(self) -> list[Column]:
         return [column for entity in self.entities for column in entity.columns]
+
+    def resolve(self, reference: str) -> "Entity | Column":
+        """"Table" or "Table.Column" as the model's entity or column."""
+        table, _, name = reference.rpartition(".")
+        if not table:
+            return self.entity(reference)
+        return self.entity(table).column(name)
 
     def parents_path(self, start: str, goal: str) -> list[Relationship] | None:
         """The many-to-one joins from ``start`` up to ``goal`` (shortest), [] when they are the same

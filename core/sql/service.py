@@ -42,7 +42,10 @@ from core.sql.metrics import derive_metrics
 from core.sql.plan import Plan, agreement_sql, compile_plan, span_sql
 from core.sql.planner import PlanOutcome, ValueIndex, plan_joins, plan_question, suggest
 from core.sql.runner import GuardedRunner
+from core.sql.functions import ALLOWED_FUNCTIONS
 from core.sql.semantic import SemanticModel, derive_model
+from core.sql.semantic_overrides import Overrides, apply_overrides, export_overrides, parse_overrides
+from core.sql.semantic_store import SemanticModelStore, SemanticVersion
 from core.sql.training import HistoryEntry, QueryHistory, TrainingItem, WorkbenchVanna
 
 SOURCES = ("certified", "planned", "generated", "typed", "edited")
@@ -115,6 +118,8 @@ class SqlService:
         self._models: dict[str, tuple[SchemaInfo, SemanticModel]] = {}
         self._value_indexes: dict[str, tuple[SemanticModel, float, ValueIndex]] = {}
         self._spans: dict[tuple[str, str], tuple[float, tuple[str, str] | None]] = {}
+        self._semantic = SemanticModelStore(metadata)
+        self._overridden: dict[str, tuple[SemanticModel, int, SemanticModel]] = {}
         self._known_workspaces: set[str] = set()
         self._history = QueryHistory(metadata)
 
@@ -164,6 +169,7 @@ class SqlService:
         saved = self.connection(workspace, connection)
         self._adapter(saved).remove_all()
         removed = self.connections_store.remove(saved.workspace, saved.id)
+        self._semantic.forget(saved.workspace, saved.id)
         self._forget(saved)
         return removed
 
@@ -309,8 +315,58 @@ class SqlService:
         return replace(answer, planned=plan)
 
     def semantic_model(self, workspace: str, connection: ConnectionRef = None) -> SemanticModel:
-        """What the connection's tables and columns mean in words, derived from its schema."""
+        """What the connection's tables, columns and metrics mean in words: derived from its schema, with the
+        analyst's saved additions (synonyms, value spellings, metrics) applied."""
         saved = self.connection(workspace, connection)
+        derived = self._derived_model(saved)
+        latest = self._semantic.latest(saved.workspace, saved.id)
+        if latest is None:
+            return derived
+        with self._lock:
+            cached = self._overridden.get(saved.id)
+        if cached is not None and cached[0] is derived and cached[1] == latest.version:
+            return cached[2]
+        try:
+            overrides = parse_overrides(latest.content, derived, allowed_functions=self._functions(saved))
+        except InvalidInput:
+            # Saved against an older schema (a column since dropped): the derived model still answers, and
+            # the Semantic model tab shows the error when the analyst opens it.
+            return derived
+        model = apply_overrides(derived, overrides)
+        with self._lock:
+            self._overridden[saved.id] = (derived, latest.version, model)
+        return model
+
+    def semantic_yaml(self, workspace: str, connection: ConnectionRef = None) -> str:
+        """The analyst's additions as YAML, or a starting file listing what was derived."""
+        saved = self.connection(workspace, connection)
+        latest = self._semantic.latest(saved.workspace, saved.id)
+        return export_overrides(self._derived_model(saved), None) if latest is None else latest.content
+
+    def check_semantic_yaml(self, workspace: str, text: str, connection: ConnectionRef = None) -> Overrides:
+        """Parse and check additions without saving; raises ``InvalidInput`` naming the first problem."""
+        saved = self.connection(workspace, connection)
+        return parse_overrides(text, self._derived_model(saved), allowed_functions=self._functions(saved))
+
+    def save_semantic_yaml(self, workspace: str, text: str, connection: ConnectionRef = None) -> SemanticVersion:
+        """Check and save the additions as a new version; questions are read with them from now on."""
+        saved = self.connection(workspace, connection)
+        self.check_semantic_yaml(saved.workspace, text, saved)
+        version = self._semantic.save(saved.workspace, saved.id, text)
+        with self._lock:
+            self._overridden.pop(saved.id, None)
+            self._value_indexes.pop(saved.id, None)
+        return version
+
+    def semantic_versions(self, workspace: str, connection: ConnectionRef = None) -> list[SemanticVersion]:
+        saved = self.connection(workspace, connection)
+        return self._semantic.versions(saved.workspace, saved.id)
+
+    def semantic_version(self, workspace: str, number: int, connection: ConnectionRef = None) -> SemanticVersion:
+        saved = self.connection(workspace, connection)
+        return self._semantic.version(saved.workspace, saved.id, number)
+
+    def _derived_model(self, saved: SqlConnection) -> SemanticModel:
         schema = self.schema(saved.workspace, saved)
         with self._lock:
             cached = self._models.get(saved.id)
@@ -321,6 +377,10 @@ class SqlService:
             with self._lock:
                 self._models[saved.id] = cached
         return cached[1]
+
+    def _functions(self, saved: SqlConnection) -> frozenset[str]:
+        """Functions a metric definition may use: the guard's allow-list for the dialect, and the extras."""
+        return ALLOWED_FUNCTIONS.get(saved.dialect, frozenset()) | self.policy.extra_functions
 
     def _agree(self, saved: SqlConnection, model: SemanticModel, header, lines, relation) -> bool:
         """Whether every header's amount equals the sum of its lines in the data (then "revenue" is one metric)."""
@@ -473,6 +533,7 @@ class SqlService:
         with self._lock:
             self._models.pop(saved.id, None)
             self._value_indexes.pop(saved.id, None)
+            self._overridden.pop(saved.id, None)
             for key in [key for key in self._spans if key[0] == saved.id]:
                 del self._spans[key]
             runner = self._runners.pop(saved.id, None)

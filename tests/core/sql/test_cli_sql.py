@@ -166,3 +166,24 @@ def test_add_refuses_driver_options_and_the_workbench_own_store(cli):
     code, payload = cli("sql", "add", "meta", f"sqlite:///{cli.data / 'workbench.db'}")
     assert code == 2 and "own data folder" in payload["error"]
     assert cli("sql", "connections") == (0, [])
+
+
+def test_the_semantic_model_is_printed_saved_as_versions_and_used(cli, demo_db, tmp_path):
+    cli("sql", "train", "--schema")
+    code, payload = cli("sql", "model")
+    assert code == 0 and "synonyms: {}" in payload["content"] and payload["version"] is None
+    additions = tmp_path / "model.yaml"
+    additions.write_text("synonyms:\n  clients: customers\n", encoding="utf-8")
+    code, payload = cli("sql", "model", "--save", str(additions))
+    assert (code, payload["version"]) == (0, 1)
+    code, payload = cli("sql", "ask", "--today", TODAY.isoformat(), "How many clients are there?")
+    assert code == 0 and payload["source"] == "planned" and payload["plan"]["measure"]["table"] == "customers"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("synonyms:\n  clients: clientele\n", encoding="utf-8")
+    code, payload = cli("sql", "model", "--save", str(bad))
+    assert code == 2 and "no table of this database" in payload["error"]
+    code, payload = cli("sql", "model", "--versions")
+    assert [v["version"] for v in payload["versions"]] == [1]
+    code, payload = cli("sql", "ask", "--today", TODAY.isoformat(), "How many clients are there in the galaxy?")
+    assert code == 2 and {"question": "How many clients are there?", "interpretation": "number of customers"} \
+        in payload["suggestions"]
