@@ -8,6 +8,7 @@ import streamlit as st
 from core.errors import WorkbenchError
 from core.sql.charts import altair_chart, metric_value
 from core.text_safety import escape_markdown, safe_markdown
+from ui import plan_chips
 from ui.state import current_workspace, show_error
 
 database = current_workspace().sql
@@ -48,6 +49,7 @@ def _remember_error(exc: WorkbenchError) -> None:
 def ask_question() -> None:
     state.pop("sql_error", None)
     state.pop("sql_extras", None)
+    state.pop("sql_chip_error", None)
     try:
         answer = database.ask(state.get("sql_question", ""), connection=state.get("sql_connection"))
     except WorkbenchError as exc:
@@ -62,9 +64,28 @@ def ask_closest(question: str) -> None:
     ask_question()
 
 
+def change_plan(change, *args) -> None:
+    """A chip changed: run the edited plan; on a refusal keep the answer's chips and show why instead of its result."""
+    state.pop("sql_error", None)
+    state.pop("sql_extras", None)
+    try:
+        answer = change(database, state.get("sql_answer"), *args)
+    except WorkbenchError as exc:
+        state["sql_chip_error"] = exc
+        return
+    state.pop("sql_chip_error", None)
+    state["sql_answer"], state["sql_answer_workspace"] = answer, workspace
+    state["sql_editor"] = answer.sql
+
+
+def change_from_widget(change, widget_key: str) -> None:
+    change_plan(change, state.get(widget_key))
+
+
 def run_editor() -> None:
     state.pop("sql_error", None)
     state.pop("sql_extras", None)
+    state.pop("sql_chip_error", None)
     previous = state.get("sql_answer") if state.get("sql_answer_workspace") == workspace else None
     try:
         state["sql_answer"] = database.run_editor(state.get("sql_editor", ""), state.get("sql_connection"),
@@ -91,9 +112,39 @@ def record_feedback(history_id: str) -> None:
         _remember_error(exc)
 
 
+def render_chips(row: plan_chips.ChipRow) -> None:
+    """One chip per part of the plan: an x removes a part, the inputs change the period or the N."""
+    with st.container(horizontal=True, vertical_alignment="center", key="sql_chips"):
+        for chip in row.chips:
+            label = escape_markdown(chip.label)  # labels hold column names and data values
+            if chip.removable:
+                st.button(label, key=f"sql_chip_{row.widget_id}_{chip.key}", icon=":material/close:",
+                          on_click=change_plan, args=(plan_chips.remove_part, chip.key),
+                          help="Remove this part and run the plan again")
+            else:
+                st.badge(label, color="gray")
+    if not row.period and row.limit is None:
+        return
+    col_period, col_limit = st.columns([3, 1])
+    if row.period:
+        period_key = f"sql_chip_period_{row.widget_id}"
+        col_period.text_input("Another period", key=period_key, placeholder="e.g. 2023, Q2 2024, March 2023, last quarter",
+                              help=f"Now: {escape_markdown(row.period)}", on_change=change_from_widget,
+                              args=(plan_chips.change_period, period_key))
+    if row.limit is not None:
+        limit_key = f"sql_chip_limit_{row.widget_id}"
+        col_limit.number_input("Top N", min_value=1, step=1, value=row.limit, key=limit_key,
+                               on_change=change_from_widget, args=(plan_chips.change_limit, limit_key))
+
+
 def render_answer(answer) -> None:
     if answer.abstained:
         st.warning(answer.message, icon=":material/help:")
+        if answer.suggestions:
+            st.markdown("**Did you mean …?**")
+            for index, (question, meaning) in enumerate(answer.suggestions):
+                st.button(escape_markdown(question), key=f"sql_suggestion_{index}", on_click=ask_closest,
+                          args=(question,), help=f"Read as: {escape_markdown(meaning)}")
         if answer.closest:
             st.markdown("**Questions this database can answer:**")
             for index, question in enumerate(answer.closest):
@@ -105,13 +156,20 @@ def render_answer(answer) -> None:
                    icon=":material/verified:")
     elif answer.source == "planned":
         st.info(f"Read from the question over the database's schema: {escape_markdown(answer.interpretation)}. "
-                "Check the SQL below; Save as correct to certify it.", icon=":material/account_tree:")
+                "Change a part below to run it again; check the SQL; Save as correct to certify it.",
+                icon=":material/account_tree:")
     elif answer.source == "generated":
         st.info("SQL written by the LLM from the trained schema and examples: check it before relying on it.")
     else:
         st.caption(f"Your SQL ({answer.source}).")
     if answer.described:
         st.caption(" · ".join(f"{name}: {value}" for name, value in answer.described.items()))
+    row = plan_chips.chip_row(answer)
+    if row is not None:
+        render_chips(row)
+    if state.get("sql_chip_error") is not None:
+        show_error(state["sql_chip_error"])  # the change was refused or failed: no stale result under it
+        return
     chart = answer.chart
     if chart.kind == "metric":
         st.metric(chart.y, metric_value(result, chart))
