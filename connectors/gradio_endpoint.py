@@ -2,7 +2,9 @@
 
 The same workbench assistant as the Streamlit Chat page (no second implementation). API:
 `/chat` takes (message, conversation_id, workspace) and streams the answer; its final value
-is Markdown with a numbered Sources section. Each conversation id keeps its own memory.
+is Markdown with a numbered Sources section. `/answer` takes the same and returns the answer as
+JSON (``answer_payload``: the shape of the CLI's ``ask --json``, plus ``plan``, how a database
+question was read). Each conversation id keeps its own memory.
 
 It refuses to start with a public share link or on a non-loopback address unless
 authentication is configured (AW_ENDPOINT_USERS and/or AW_ENDPOINT_TOKENS).
@@ -20,7 +22,7 @@ import hmac
 import logging
 import sys
 import uuid
-from typing import Iterator
+from typing import Any, Iterator
 
 import gradio as gr
 from starlette.middleware import Middleware
@@ -74,8 +76,26 @@ def format_reply(answer: Answer) -> str:
         parts.append(f"_{escape_markdown(answer.notice)}_")
     parts.append(safe_markdown(answer.text))
     if answer.sources:
-        parts.append("**Sources**\n" + "\n".join(f"[{s.index}] {escape_markdown(s.title)}  " for s in answer.sources).rstrip())
+        parts.append("**Sources**\n" + "\n".join(f"[{s.index}] {escape_markdown(s.title)}{_read_as(s)}  "
+                                                 for s in answer.sources).rstrip())
     return "\n\n".join(parts)
+
+
+def answer_payload(answer: Answer) -> dict[str, Any]:
+    """The answer as JSON: text, mode, notice, numbered sources (as ``ask --json`` gives them) and ``plan``,
+    the database source's planned reading (``Plan.to_dict()``, with its ``interpretation``), or None."""
+    plan = next((s.reference.get("plan") for s in answer.sources if s.kind == "sql" and s.reference.get("plan")), None)
+    return {
+        "answer": answer.text, "mode": answer.mode, "notice": answer.notice,
+        "sources": [{"index": s.index, "kind": s.kind, "title": s.title, "text": s.text, "reference": s.reference}
+                    for s in answer.sources],
+        "plan": plan,
+    }
+
+
+def _read_as(source) -> str:
+    plan = source.reference.get("plan") if source.kind == "sql" else None
+    return f": read as {escape_markdown(plan['interpretation'])}" if plan else ""
 
 
 class ChatEndpoint:
@@ -108,6 +128,36 @@ class ChatEndpoint:
 
     def respond(self, message: str, history: list, conversation_id: str = "", workspace: str = "",
                 request: gr.Request | None = None) -> Iterator[str]:
+        chat, conversation, caller = self._admit(message, conversation_id, workspace, request)
+        text = ""
+        try:
+            for item in chat.ask_stream(message.strip(), conversation_id=conversation, user_id=caller):
+                if isinstance(item, Answer):
+                    yield format_reply(item)
+                else:
+                    text += item
+                    yield safe_markdown(text)
+        except WorkbenchError as exc:
+            raise gr.Error(str(exc)) from None
+        except Exception:
+            # Never send a raw exception (it may quote SQL or paths) to a remote caller.
+            logger.exception("the assistant failed on an endpoint request")
+            raise gr.Error("Something went wrong while answering; please try again. The error was logged.") from None
+
+    def answer(self, message: str, conversation_id: str = "", workspace: str = "",
+               request: gr.Request | None = None) -> dict:
+        """The answer as JSON (``answer_payload``), under the same access rules as the chat."""
+        chat, conversation, caller = self._admit(message, conversation_id, workspace, request)
+        try:
+            return answer_payload(chat.ask(message.strip(), conversation_id=conversation, user_id=caller))
+        except WorkbenchError as exc:
+            raise gr.Error(str(exc)) from None
+        except Exception:
+            logger.exception("the assistant failed on an endpoint request")
+            raise gr.Error("Something went wrong while answering; please try again. The error was logged.") from None
+
+    def _admit(self, message: str, conversation_id: str, workspace: str, request: gr.Request | None):
+        """Refuse what the access rules refuse; otherwise the workspace's chat, the conversation and the caller."""
         if not self._token_ok(request):
             raise gr.Error("Not authorised: send a valid API token as 'Authorization: Bearer TOKEN'.")
         message = (message or "").strip()
@@ -120,20 +170,12 @@ class ChatEndpoint:
         caller = _caller(request)
         if self.limiter.admit(f"{name}/{conversation}") != "ok":
             raise gr.Error(f"Too many messages: at most {self.endpoint.rate_limit_per_minute} per minute. Please wait a moment.")
-        text = ""
         try:
-            chat = self.workbench.workspace(name).chat
-            for item in chat.ask_stream(message, conversation_id=conversation, user_id=caller):
-                if isinstance(item, Answer):
-                    yield format_reply(item)
-                else:
-                    text += item
-                    yield safe_markdown(text)
+            return self.workbench.workspace(name).chat, conversation, caller
         except WorkbenchError as exc:
             raise gr.Error(str(exc)) from None
         except Exception:
-            # Never send a raw exception (it may quote SQL or paths) to a remote caller.
-            logger.exception("the assistant failed on an endpoint request")
+            logger.exception("opening the workspace failed on an endpoint request")
             raise gr.Error("Something went wrong while answering; please try again. The error was logged.") from None
 
 
@@ -158,7 +200,7 @@ def _session_conversation(request: gr.Request | None) -> str:
 
 def build_app(workbench, endpoint: EndpointSettings) -> gr.ChatInterface:
     handler = ChatEndpoint(workbench, endpoint)
-    return gr.ChatInterface(
+    app = gr.ChatInterface(
         fn=handler.respond,
         additional_inputs=[
             gr.Textbox(label="Conversation id", value="", info="Optional: reuse it to keep the conversation's memory."),
@@ -170,6 +212,9 @@ def build_app(workbench, endpoint: EndpointSettings) -> gr.ChatInterface:
         concurrency_limit=endpoint.concurrency,
         flagging_mode="never",
     )
+    with app:
+        gr.api(handler.answer, api_name="answer", concurrency_limit=endpoint.concurrency)
+    return app
 
 
 def launch(settings: Settings, workbench=None, *, endpoint: EndpointSettings, prevent_thread_lock: bool = False,

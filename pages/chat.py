@@ -63,6 +63,9 @@ def render_sources(message_key: str, sources) -> None:
         for source in sources:
             st.markdown(f"**[{source.index}] {escape_markdown(source.title)}**")
             if source.kind == "sql":
+                plan = source.reference.get("plan")  # how the question was read; absent for certified or typed SQL
+                if plan:
+                    st.caption(f"Read as: {escape_markdown(plan.get('interpretation', ''))}")
                 st.code(source.reference.get("sql", ""), language="sql")
                 st.dataframe({c: [r[i] for r in source.reference.get("rows", [])] for i, c in enumerate(source.reference.get("columns", []))}, hide_index=True)
             else:

@@ -22,6 +22,7 @@ from core.errors import InvalidInput, LLMUnavailable, WorkbenchError
 from core.llm.bounds import reply_options
 from core.llm.pinned import PinnedLLM
 from core.records import Answer, QueryResult, Source
+from core.text_safety import escape_markdown
 
 if TYPE_CHECKING:  # pragma: no cover
     from core.graph.retrieval import GraphRetriever
@@ -158,7 +159,8 @@ class Assistant:
             # Asked only when routed here: with an LLM, asking would generate SQL for any question.
             sql_answer = self._sql_answer(workspace, standalone, problems)
             if sql_answer is not None and sql_answer.result is not None and not sql_answer.abstained:
-                sources.append(sql_source(0, sql_answer.sql, sql_answer.result, origin=sql_answer.source, connection=sql_answer.connection))
+                sources.append(sql_source(0, sql_answer.sql, sql_answer.result, origin=sql_answer.source,
+                                          connection=sql_answer.connection, plan=sql_answer.plan))
                 extra_names = distinct_text_values(sql_answer.result)
             elif sql_answer is not None:
                 closest = list(sql_answer.closest)[:3]
@@ -252,7 +254,9 @@ def evidence_text(evidence: Evidence) -> str:
         if source.kind == "sql":
             ref = source.reference
             result = QueryResult(tuple(ref["columns"]), tuple(tuple(r) for r in ref["rows"]), ref["truncated"], 0.0)
-            parts.append(f"**From the database** [{source.index}]: {result_sentence(result)}\n\n{markdown_table(result)}")
+            plan = ref.get("plan")  # stored sources from before plans were kept have none
+            read_as = f" (read as: {escape_markdown(plan['interpretation'])})" if plan else ""
+            parts.append(f"**From the database** [{source.index}]{read_as}: {result_sentence(result)}\n\n{markdown_table(result)}")
     facts = [s for s in evidence.sources if s.kind == "graph"]
     if facts:
         parts.append("**From the knowledge graph:**\n" + "\n".join(f"- {s.title.removeprefix('Graph: ')} [{s.index}]" for s in facts))

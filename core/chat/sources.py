@@ -30,12 +30,17 @@ def graph_source(index: int, fact, evidence_text: str, evidence_title: str) -> S
     )
 
 
-def sql_source(index: int, sql: str, result: QueryResult, *, origin: str, connection: str) -> Source:
+def sql_source(index: int, sql: str, result: QueryResult, *, origin: str, connection: str,
+               plan: dict | None = None) -> Source:
+    """``plan`` is the planned reading (``Plan.to_dict()``): kept whole for the doors that return JSON,
+    and its interpretation heads the text so a prompt and a reader see what was counted."""
+    read_as = f"Read as: {plan['interpretation']}\n" if plan else ""
     return Source(
         index=index, kind="sql", title=f"Database query ({origin}, {connection})",
-        text=f"{sql}\n\n{markdown_table(result)}",
+        text=f"{read_as}{sql}\n\n{markdown_table(result)}",
         reference={"sql": sql, "columns": list(result.columns), "rows": [list(r) for r in result.rows[:50]],
-                   "row_count": len(result.rows), "truncated": result.truncated, "origin": origin, "connection": connection},
+                   "row_count": len(result.rows), "truncated": result.truncated, "origin": origin, "connection": connection,
+                   "plan": plan},
     )
 
 
