@@ -85,8 +85,10 @@ class SqlView:
         return self._service.add_question_sql(self.workspace, question, sql, parameters=parameters, connection=connection)
 
     def save_as_correct(self, question: str, sql: str, *, connection: "ConnectionRef" = None,
-                        parameters: "str | Sequence[Any] | None" = None) -> "TrainingItem":
-        return self._service.save_as_correct(self.workspace, question, sql, connection=connection, parameters=parameters)
+                        parameters: "str | Sequence[Any] | None" = None, plan: "Plan | None" = None) -> "TrainingItem":
+        """A planned answer is saved from its ``plan`` (its value filters stay parameters)."""
+        return self._service.save_as_correct(self.workspace, question, sql, connection=connection,
+                                             parameters=parameters, plan=plan)
 
     def training_items(self, connection: "ConnectionRef" = None, *, kind: str | None = None) -> list["TrainingItem"]:
         return self._service.training_items(self.workspace, connection, kind=kind)

@@ -95,10 +95,10 @@ def run_editor() -> None:
         _remember_error(exc)
 
 
-def save_as_correct(question: str, sql: str) -> None:
+def save_as_correct(question: str, sql: str, plan=None) -> None:
     state.pop("sql_error", None)
     try:
-        database.save_as_correct(question, sql, connection=state.get("sql_connection"))
+        database.save_as_correct(question, sql, connection=state.get("sql_connection"), plan=plan)
         state["sql_notice"] = f"Saved as correct: {question!r} is now a trained question."
     except WorkbenchError as exc:
         _remember_error(exc)
@@ -158,8 +158,13 @@ def render_answer(answer) -> None:
         st.info(f"Read from the question over the database's schema: {escape_markdown(answer.interpretation)}. "
                 "Change a part below to run it again; check the SQL; Save as correct to certify it.",
                 icon=":material/account_tree:")
+    elif answer.source == "llm_planned":
+        st.warning(f"Read by the model as a plan over the database's schema: {escape_markdown(answer.interpretation)}. "
+                   "The plan was checked against the schema, but check that it is what you asked.",
+                   icon=":material/psychology:")
     elif answer.source == "generated":
-        st.info("SQL written by the LLM from the trained schema and examples: check it before relying on it.")
+        st.warning("SQL written by the model, not verified: check it before relying on it. "
+                   + escape_markdown(answer.message), icon=":material/warning:")
     else:
         st.caption(f"Your SQL ({answer.source}).")
     if answer.described:
@@ -211,7 +216,8 @@ with ask_tab:
         col_run, col_save = st.columns([1, 1])
         col_run.button("Run SQL", key="sql_run", on_click=run_editor)
         if answer is not None and answer.question and answer.result is not None and answer.source != "certified":
-            col_save.button("Save as correct", key="sql_save", on_click=save_as_correct, args=(answer.question, answer.sql),
+            col_save.button("Save as correct", key="sql_save", on_click=save_as_correct,
+                            args=(answer.question, answer.sql, answer.planned),
                             help="Train this question with the SQL that produced the result above.")
         if llm_ready and answer is not None and answer.result is not None:
             if st.button("Summarize and suggest follow-up questions", key="sql_llm_extras"):

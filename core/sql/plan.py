@@ -182,6 +182,22 @@ class Plan:
 class CompiledPlan:
     sql: str
     params: dict[str, Any]
+    filters: dict[str, "Filter"] = None  # the filter each parameter came from (periods, counts: none)
+
+    def as_certified(self) -> tuple[str, str]:
+        """The SQL and the parameter lines of a certified pair that asks the same with another value: each
+        value filter stays a parameter of its column ("p0: Invoice.BillingCountry"), every other bound
+        value (periods, numbers, rows that are no sale) is written into the SQL as a literal."""
+        sql, lines = self.sql, []
+        for name, value in self.params.items():
+            origin = (self.filters or {}).get(name)
+            if origin is not None and origin.op in ("=", "!=") and isinstance(value, str) \
+                    and origin.column.kind in ("category", "text") and not origin.said.endswith(" is no sale"):
+                lines.append(f"{name}: {origin.column.table}.{origin.column.name}")
+                continue
+            literal = exp.Literal.string(value) if isinstance(value, str) else exp.Literal.number(value)
+            sql = re.sub(rf":{name}\b", lambda _m, text=literal.sql(): text, sql)
+        return sql, "\n".join(lines)
 
 
 def compile_plan(plan: Plan, model: SemanticModel, joins: list[Relationship]) -> CompiledPlan:
@@ -199,10 +215,13 @@ def compile_plan(plan: Plan, model: SemanticModel, joins: list[Relationship]) ->
             for left, right in zip(relation.child_columns, relation.parent_columns)])
         query = query.join(_table(model.entity(relation.parent), alias), on=condition)
     params: dict[str, Any] = {}
+    origins: dict[str, Filter] = {}
 
-    def bind(value: Any) -> exp.Expression:
+    def bind(value: Any, origin: Filter | None = None) -> exp.Expression:
         name = f"p{len(params)}"
         params[name] = value
+        if origin is not None:
+            origins[name] = origin
         return exp.Placeholder(this=name)
 
     shown: list[exp.Expression] = []
@@ -269,7 +288,7 @@ def compile_plan(plan: Plan, model: SemanticModel, joins: list[Relationship]) ->
         if item.op == "in":
             conditions.append(exp.In(this=column, expressions=[bind(v) for v in item.value]))
         else:
-            conditions.append(_compare(column, item.op, bind(item.value)))
+            conditions.append(_compare(column, item.op, bind(item.value, item)))
     if plan.period is not None:
         column = _column(aliases[plan.period.column.table], plan.period.column.name)
         start, end = plan.period.range.start, plan.period.range.end + dt.timedelta(days=1)
@@ -295,7 +314,7 @@ def compile_plan(plan: Plan, model: SemanticModel, joins: list[Relationship]) ->
     sql = query.sql(dialect=dialect)
     # sqlglot writes PostgreSQL placeholders as %(name)s; the runner binds :name on every engine.
     sql = re.sub(r"%\((p\d+)\)s", r":\1", sql)
-    return CompiledPlan(sql, params)
+    return CompiledPlan(sql, params, origins)
 
 
 def _top_with_ties(query: exp.Select, names: list[str], measure: exp.Expression, measure_name: str,

@@ -25,8 +25,9 @@ from typing import Any, Callable, Mapping, Sequence
 from sqlalchemy.engine import URL
 
 from core.data_lock import DataLock
-from core.errors import InvalidInput, LLMUnavailable, NotFound, WorkbenchError
-from core.llm.base import LLM
+from core.errors import InvalidInput, LLMReplyError, LLMUnavailable, NotFound, WorkbenchError
+from core.llm.base import LLM, parse_json_reply
+from core.llm.bounds import reply_options
 from core.metadata import MetadataStore, validate_workspace_name
 from core.records import QueryResult
 from core.settings import SQLSettings
@@ -38,6 +39,7 @@ from core.sql.connections import (ConnectionStore, SecretStore, SqlConnection, c
                                   split_password, sqlite_file_exists)
 from core.sql.dates import resolve_date_phrase
 from core.sql.introspect import SchemaCache, SchemaInfo, introspect
+from core.sql.llm_plan import plan_prompt, plan_schema, read_plan
 from core.sql.metrics import derive_metrics
 from core.sql.plan import Plan, agreement_sql, compile_plan, span_sql
 from core.sql.planner import PlanOutcome, ValueIndex, plan_joins, plan_question, suggest
@@ -48,7 +50,7 @@ from core.sql.semantic_overrides import Overrides, apply_overrides, export_overr
 from core.sql.semantic_store import SemanticModelStore, SemanticVersion
 from core.sql.training import HistoryEntry, QueryHistory, TrainingItem, WorkbenchVanna
 
-SOURCES = ("certified", "planned", "generated", "typed", "edited")
+SOURCES = ("certified", "planned", "llm_planned", "generated", "typed", "edited")
 ConnectionRef = str | SqlConnection | None  # a saved connection's name or id, the object, or None: the default
 DEMO_CONNECTION_NAME = "demo"
 # Text values a question may name (cities, artists, titles): listed only for tables up to this size,
@@ -238,10 +240,20 @@ class SqlService:
         return self._item(adapter, adapter.add_question_sql(question, sql, parameters=declared))
 
     def save_as_correct(self, workspace: str, question: str, sql: str, *, connection: ConnectionRef = None,
-                        parameters: str | Sequence[Any] | None = None) -> TrainingItem:
-        """"Save as correct": the question and the SQL that answered it become a trained pair."""
+                        parameters: str | Sequence[Any] | None = None, plan: Plan | None = None) -> TrainingItem:
+        """"Save as correct": the question and the SQL that answered it become a trained pair.
+
+        For a planned answer pass its ``plan``: the pair is its SQL with each value filter kept as a
+        parameter of its column (so "billed to France" is answered by a pair saved for Germany), and every
+        other bound value (the period, numbers) written in."""
         if not (question or "").strip():
             raise InvalidInput("Saving as correct needs the question the SQL answers.")
+        if plan is not None:
+            saved = self.connection(workspace, connection)
+            model = self.semantic_model(saved.workspace, saved)
+            sql, parameters = compile_plan(plan, model, plan_joins(plan, model)).as_certified()
+            return self.add_question_sql(saved.workspace, question, sql, parameters=parameters or None,
+                                         connection=saved)
         return self.add_question_sql(workspace, question, sql, parameters=parameters, connection=connection)
 
     def training_items(self, workspace: str, connection: ConnectionRef = None, *, kind: str | None = None) -> list[TrainingItem]:
@@ -292,8 +304,12 @@ class SqlService:
             return self._run_plan(saved, model, outcome.plan, list(outcome.joins), question)
         available, _why = self._llm().available()
         if available:
+            proposed, refused = self._llm_plan(saved, model, question, today or self._today())
+            if proposed is not None:
+                return proposed
             sql = self._adapter(saved).generate_sql(question)
-            return self._execute(saved, sql, "generated", question)
+            answer = self._execute(saved, sql, "generated", question)
+            return replace(answer, message=f"{refused} The model wrote this SQL instead; it is not verified.")
         reasons = " ".join(dict.fromkeys(filter(None, (outcome.reason, match.reason if match.closest else ""))))
         suggestions = suggest(question, outcome, model, today or self._today(), self._value_index(saved, model),
                               lambda column: self._date_span(saved, model, column))
@@ -309,10 +325,27 @@ class SqlService:
         model = self.semantic_model(saved.workspace, saved)
         return self._run_plan(saved, model, plan, plan_joins(plan, model), question or plan.describe())
 
-    def _run_plan(self, saved: SqlConnection, model: SemanticModel, plan: Plan, joins, question: str) -> SqlAnswer:
+    def _run_plan(self, saved: SqlConnection, model: SemanticModel, plan: Plan, joins, question: str,
+                  source: str = "planned") -> SqlAnswer:
         compiled = compile_plan(plan, model, list(joins))
-        answer = self._execute(saved, compiled.sql, "planned", question, params=compiled.params, plan=plan.to_dict())
+        answer = self._execute(saved, compiled.sql, source, question, params=compiled.params, plan=plan.to_dict())
         return replace(answer, planned=plan)
+
+    def _llm_plan(self, saved: SqlConnection, model: SemanticModel, question: str,
+                  today: dt.date) -> tuple[SqlAnswer | None, str]:
+        """The model's plan for the question, checked and run; or None and why it was refused."""
+        llm = self._llm()
+        schema = plan_schema(model)
+        try:
+            reply = llm.complete(plan_prompt(question, model, today), json_schema=schema,
+                                 options=reply_options(llm, "sql"))
+            data = parse_json_reply(reply if isinstance(reply, str) else "".join(reply), schema)
+            values = self._value_index(saved, model)
+            plan = read_plan(data, model, values_of=lambda column: _known_values(values, column))
+            joins = plan_joins(plan, model)
+        except (LLMReplyError, InvalidInput) as refused:
+            return None, f"The model's plan was not used: {refused}"
+        return self._run_plan(saved, model, plan, joins, question, source="llm_planned"), ""
 
     def semantic_model(self, workspace: str, connection: ConnectionRef = None) -> SemanticModel:
         """What the connection's tables, columns and metrics mean in words: derived from its schema, with the
@@ -575,6 +608,14 @@ class SqlService:
     @staticmethod
     def _item(adapter: WorkbenchVanna, item_id: str) -> TrainingItem:
         return next(item for item in adapter.items() if item.id == item_id)
+
+
+def _known_values(values: ValueIndex, column) -> set[str]:
+    """Every value the planner knows ``column`` holds (category values, indexed names, the analyst's spellings)."""
+    known = set(column.values)
+    for spelled in (*values.index.values(), *values.aliases.values()):
+        known.update(value for value, columns in spelled.items() if column in columns)
+    return known
 
 
 def _iso(value: Any) -> str:

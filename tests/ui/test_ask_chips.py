@@ -125,3 +125,17 @@ def test_an_abstention_offers_did_you_mean_buttons_that_ask_their_question(chino
     run(suggestion.click())
     assert at.text_input(key="sql_question").value == "How many tracks are in the catalog?"
     assert at.tabs[0].metric[0].value == str(plain("SELECT COUNT(*) FROM Track")[0][0])
+
+
+def test_save_as_correct_on_a_planned_answer_keeps_its_value_a_parameter(chinook_app):
+    at = ask(GERMANY_2023)
+    at = run(at.button(key="sql_save").click())
+    assert not at.error, [e.value for e in at.error]
+    notices = [s.value for s in at.success] + [s.value for s in at.info] + [s.value for s in at.toast]
+    assert any("Saved as correct" in text for text in notices), notices
+    pair = chinook_app.workspace().sql.training_items(kind="question_sql")[0]
+    assert [p.column for p in pair.parameters] == ["Invoice.BillingCountry"]
+    france = chinook_app.workspace().sql.ask("How many invoices were billed to France in 2023?")
+    assert france.source == "certified"
+    assert france.result.rows[0][0] == plain("SELECT COUNT(*) FROM Invoice WHERE BillingCountry = 'France' "
+                                             "AND InvoiceDate >= '2023-01-01' AND InvoiceDate < '2024-01-01'")[0][0]

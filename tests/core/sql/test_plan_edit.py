@@ -81,3 +81,15 @@ def test_an_abstention_offers_the_question_without_the_words_it_could_not_use(ch
     assert dict(answer.suggestions)["How many tracks are in the catalog?"].lower() == "number of track"
     # nothing to offer when nothing is left to ask
     assert chinook_sql.ask("How happy are we?", today=TODAY).suggestions == ()
+
+
+def test_a_planned_answer_saved_as_correct_answers_other_values_on_every_engine(chinook_sql, sqlite_chinook):
+    germany = chinook_sql.ask("How many invoices were billed to Germany in 2023?", today=TODAY)
+    pair = chinook_sql.save_as_correct(germany.question, germany.sql, plan=germany.planned)
+    assert [p.kind for p in pair.parameters] == ["value"], "the country stays a parameter, the period is written in"
+    france = chinook_sql.ask("How many invoices were billed to France in 2023?", today=TODAY)
+    assert france.source == "certified"
+    assert rounded(france.result.rows) == rounded(plain(
+        sqlite_chinook, "SELECT COUNT(*) FROM Invoice WHERE BillingCountry = 'France' "
+                        "AND InvoiceDate >= '2023-01-01' AND InvoiceDate < '2024-01-01'"))
+    assert chinook_sql.ask("How many invoices were billed to France in 2024?", today=TODAY).source == "planned"

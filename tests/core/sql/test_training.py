@@ -13,6 +13,8 @@ from core.sql.training import (BLOCKED_METHODS, TrainingInput, WorkbenchVanna, c
 from tests.core.sql.test_service import TODAY, make_demo_workbench, plain
 from tests.support.scripted_llm import ScriptedLLM
 
+NO_PLAN = '{"unsupported": true, "reason": "the plan language cannot say it"}'
+
 
 @pytest.fixture(scope="module")
 def scripted(tmp_path_factory, embedder):
@@ -82,6 +84,7 @@ def test_generated_sql_uses_the_retrieved_context_and_runs_through_the_runner(sc
     workbench, llm = scripted
     # Rounding is beyond what the planner reads, so the question reaches the LLM.
     question = "What is the average unit price of products in each category, rounded to cents?"
+    llm.enqueue(NO_PLAN)  # the model is first asked for a plan (tests/core/sql/test_llm_plan.py); rounding has none
     llm.enqueue("```sql\nSELECT category, ROUND(AVG(unit_price), 2) AS average_price FROM products "
                 "GROUP BY category ORDER BY category;\n```")
     answer = workbench.sql.ask("default", question, today=TODAY)
@@ -102,6 +105,7 @@ def test_a_generated_drop_table_is_refused_and_changes_nothing(scripted, checksu
     workbench, llm = scripted
     url = f"sqlite:///{workbench.settings.sql.demo_db_path}"
     before = checksum(url)
+    llm.enqueue(NO_PLAN)
     llm.enqueue("DROP TABLE customers")
     with pytest.raises(UnsafeSQL, match="DROP") as refused:
         workbench.sql.ask("default", "Please delete the table of customers for me", today=TODAY)
@@ -114,6 +118,7 @@ def test_a_generated_drop_table_is_refused_and_changes_nothing(scripted, checksu
 
 def test_a_reply_that_is_not_sql_is_reported_not_run(scripted):
     workbench, llm = scripted
+    llm.enqueue(NO_PLAN)
     llm.enqueue("I cannot answer that from the tables I was given.")
     with pytest.raises(WorkbenchError, match="did not write a SQL query"):
         workbench.sql.ask("default", "What is the capital of France?", today=TODAY)
