@@ -8,7 +8,7 @@ import streamlit as st
 from core.errors import WorkbenchError
 from core.sql.charts import altair_chart, metric_value
 from core.text_safety import escape_markdown, safe_markdown
-from ui import plan_chips
+from ui import plan_chips, semantic_tab
 from ui.state import current_workspace, show_error
 
 database = current_workspace().sql
@@ -34,8 +34,8 @@ if names:
 else:
     st.info("No database is connected in this workspace yet: add one in the Connections tab.")
 
-ask_tab, schema_tab, training_tab, history_tab, connections_tab = st.tabs(
-    ["Ask", "Schema", "Training", "History", "Connections"])
+ask_tab, schema_tab, model_tab, training_tab, history_tab, connections_tab = st.tabs(
+    ["Ask", "Schema", "Semantic model", "Training", "History", "Connections"])
 state = st.session_state
 MAX_CELL_CHARS = 2000
 
@@ -196,6 +196,55 @@ def render_answer(answer) -> None:
                     args=(answer.history_id,))
 
 
+def render_semantic_model(connection) -> None:
+    """What questions are read over, and the analyst's YAML additions with their versions (ui.semantic_tab)."""
+    st.markdown(semantic_tab.EXPLANATION)
+    connection_id = connection.id  # the selected database, as every other tab uses it
+    try:
+        model = database.semantic_model(connection)
+        versions = database.semantic_versions(connection)
+        saved_text = database.semantic_yaml(connection)
+    except WorkbenchError as exc:
+        show_error(exc)
+        return
+    problem = semantic_tab.saved_problem(database, connection_id, versions)
+    if problem:
+        st.warning(problem, icon=":material/warning:")
+    in_use = f"version {versions[0].version}" if versions and not problem else "no additions"
+    with st.expander(f"What questions are read over ({in_use}): {len(model.entities)} tables, "
+                     f"{len(model.metrics)} metrics", expanded=True):
+        st.dataframe(semantic_tab.metric_rows(model), hide_index=True, width="stretch")
+        if model.synonyms:
+            st.dataframe(semantic_tab.synonym_rows(model), hide_index=True, width="stretch")
+        st.dataframe(semantic_tab.table_rows(model), hide_index=True, width="stretch")
+    semantic_tab.prepare_editor(state, connection_id, saved_text)
+    st.text_area("Your additions (YAML)", key=semantic_tab.editor_key(connection_id), height=320,
+                 on_change=semantic_tab.remember_draft, args=(state, connection_id))
+    col_check, col_save, col_download = st.columns([1, 1, 1])
+    col_check.button("Check", key=f"sql_model_check_{connection_id}", on_click=semantic_tab.check,
+                     args=(database, state, connection_id))
+    col_save.button("Save as new version", type="primary", key=f"sql_model_save_{connection_id}",
+                    on_click=semantic_tab.save, args=(database, state, connection_id),
+                    help="Checked first: a text with a problem is not saved and stays here with the reason.")
+    col_download.download_button("Download YAML", saved_text, key=f"sql_model_download_{connection_id}",
+                                 file_name=semantic_tab.download_name(workspace, connection.name),
+                                 mime="application/yaml", on_click="ignore",
+                                 help="The newest saved version (the starting file when nothing is saved yet).")
+    outcome = state.get(semantic_tab.outcome_key(connection_id))
+    if outcome is not None:
+        (st.success if outcome.ok else st.error)(outcome.message)
+    st.subheader(f"Versions ({len(versions)})")
+    if not versions:
+        st.caption("Nothing saved yet: questions are read over what is derived from the schema.")
+    for number, version in enumerate(versions):
+        col_text, col_load = st.columns([5, 1])
+        newest = " · newest, in use" if number == 0 and not problem else ""
+        with col_text.expander(f"Version {version.version} · {version.created_at.replace('T', ' ')[:19]}{newest}"):
+            st.code(version.content, language="yaml")
+        col_load.button("Load into editor", key=f"sql_model_load_{connection_id}_{version.version}",
+                        on_click=semantic_tab.load_version, args=(database, state, connection_id, version.version))
+
+
 with ask_tab:
     if connection is not None:
         llm_ready, llm_reason = database.llm_status()
@@ -253,6 +302,10 @@ with schema_tab:
                                  hide_index=True, width="stretch")
                     if table.note:
                         st.caption(table.note)
+
+with model_tab:
+    if connection is not None:
+        render_semantic_model(connection)
 
 with training_tab:
     if connection is not None:
