@@ -45,7 +45,7 @@ def plan_schema(model: SemanticModel) -> dict:
                 "column": column, "table": {"type": "string", "enum": tables},
                 "grain": {"type": "string", "enum": ["", *GRAINS]}}}},
             "filters": {"type": "array", "items": {"type": "object", "properties": {
-                "column": column, "op": {"type": "string", "enum": [op for op in OPERATORS if op != "in"]},
+                "column": column, "op": {"type": "string", "enum": [op for op in OPERATORS if op not in ("in", "null", "notnull")]},
                 "value": {"type": ["string", "number"]}}, "required": ["column", "op", "value"]}},
             "period": {"type": "object", "properties": {
                 "column": column, "start": {"type": "string"}, "end": {"type": "string"}}},
@@ -161,7 +161,7 @@ def _grouping(model: SemanticModel, item: dict) -> Grouping:
 
 def _filter(model: SemanticModel, item: dict, values_of) -> Filter:
     column, op, value = _column(model, item.get("column")), item.get("op"), item.get("value")
-    if op not in OPERATORS or op == "in":
+    if op not in OPERATORS or op in ("in", "null", "notnull"):
         raise InvalidInput(f"The model used an operator it may not ({op!r}).")
     if column.kind == "number":
         if not isinstance(value, (int, float)):

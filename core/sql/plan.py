@@ -12,6 +12,7 @@ Values are bound as parameters, never written into the SQL text.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -27,7 +28,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from core.sql.metrics import Formula, Metric
 
 AGGREGATES = {"count": "count", "sum": "total", "avg": "average", "min": "least", "max": "most"}
-OPERATORS = {"=": "is", "!=": "is not", ">": "over", ">=": "at least", "<": "under", "<=": "at most", "in": "is one of"}
+OPERATORS = {"=": "is", "!=": "is not", ">": "over", ">=": "at least", "<": "under", "<=": "at most", "in": "is one of",
+             "null": "is empty", "notnull": "is given"}
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class Filter:
     said: str  # the words of the question it was read from
 
     def describe(self) -> str:
+        if self.op in ("null", "notnull"):
+            return f"{self.column.ref} {OPERATORS[self.op]}"
         if isinstance(self.value, tuple):
             value = ", ".join(f"'{v}'" if isinstance(v, str) else f"{v:g}" for v in self.value)
         else:
@@ -287,6 +291,9 @@ def compile_plan(plan: Plan, model: SemanticModel, joins: list[Relationship]) ->
         column = _column(aliases[item.column.table], item.column.name)
         if item.op == "in":
             conditions.append(exp.In(this=column, expressions=[bind(v) for v in item.value]))
+        elif item.op in ("null", "notnull"):
+            empty = exp.Is(this=column, expression=exp.Null())
+            conditions.append(empty if item.op == "null" else exp.Not(this=empty))
         else:
             conditions.append(_compare(column, item.op, bind(item.value, item)))
     if plan.period is not None:
@@ -477,3 +484,27 @@ def span_sql(model: SemanticModel, column: Column) -> str:
     return (exp.select(exp.alias_(exp.Min(this=target), "first_", quoted=True),
                        exp.alias_(exp.Max(this=target.copy()), "last_", quoted=True))
             .from_(_table(model.entity(column.table), "t0")).sql(dialect=model.dialect))
+
+
+def coverage_sql(plan: Plan, model: SemanticModel, joins: list[Relationship]) -> tuple[CompiledPlan, str] | None:
+    """For "the fewest"/"bottom N" over groups of a joined table: how many groups the answer has, and how
+    many exist. A genre with no tracks sold has no row to rank, so when the two differ the bottom of the
+    ranking is not the answer (it would be 0). None when the plan needs no such check."""
+    if plan.descending is not False or len(plan.groups) != 1:
+        return None
+    group = plan.groups[0]
+    if group.table == plan.measure.entity.name or group.grain:
+        return None
+    ranked = compile_plan(dataclasses.replace(plan, limit=None, descending=None), model, joins)
+    counted = f"SELECT COUNT(*) AS {_quoted('groups', model.dialect)} FROM ({ranked.sql}) AS ranked"
+    entity = model.entity(group.table)
+    if group.column is not None:
+        target: exp.Expression = exp.Count(this=exp.Distinct(expressions=[_column("t0", group.column.name)]))
+    else:
+        target = exp.Count(this=exp.Star())
+    total = exp.select(exp.alias_(target, "total", quoted=True)).from_(_table(entity, "t0"))
+    return CompiledPlan(counted, ranked.params), total.sql(dialect=model.dialect)
+
+
+def _quoted(name: str, dialect: str) -> str:
+    return exp.to_identifier(name, quoted=True).sql(dialect=dialect)

@@ -36,7 +36,7 @@ _MAX_PHRASE = 4
 _FILLER = (FUNCTION_WORDS - {"total", "than", "much", "many"}) | frozenset(
     "catalog catalogue overall altogether currently".split()
     # verbs that only say where a row is or that it exists: "customers who live in Paris"
-    + "live lives living located based released".split()
+    + "live lives living located based released listed raise raised".split()
     # words that only stress ("the whole catalogue", "every single invoice", "how many different artists":
     # rows are counted once each anyway) or say the rows are ours ("do we carry", "on file")
     + "different distinct whole entire single individual carry stock we've we're us file".split())
@@ -60,6 +60,7 @@ _LIST_WORDS = _WHICH | {"list", "show", "name", "find", "give"}
 _COMPARE_CUES = frozenset({"compare", "compared", "comparison", "versus", "vs", "against", "or", "than",
                            "difference", "change", "changed", "grow", "grew", "growth"})
 _CHANGE_CUES = frozenset({"change", "changed", "grow", "grew", "growth"})
+_MORE_WORDS = frozenset({"more", "less", "fewer", "higher", "lower", "better", "worse", "bigger", "smaller"})
 _COMPARE_WORDS = _COMPARE_CUES | {"more", "less", "fewer", "and", "between", "with", "to", "from", "how", "much",
                                   "many", "do", "did", "does", "bring", "brought", "have", "has", "had", "which"}
 _YEAR = re.compile(r"(?:19|20)\d{2}")
@@ -293,6 +294,7 @@ class _Reader:
         measure, groups, descending, limit = self._superlative(mentions) or self._shape(mentions)
         filters = self._value_filters(values, measure.entity, mentions)
         filters += self._comparisons(mentions, measure.entity)
+        filters += self._presence(mentions, measure.entity)
         filters += self._exclusions(filters)
         comparison = self._comparison(measure.entity, mentions, self.compared)
         if comparison is not None and comparison.values and not comparison.difference or \
@@ -341,7 +343,7 @@ class _Reader:
         if found is not None:
             self._use_span(found.span)
             masked = self.question[:found.span[0]] + " " * (found.span[1] - found.span[0]) + self.question[found.span[1]:]
-            second = find_date_range(masked, self.today) if _COMPARE_CUES & self._lowers() else None
+            second = find_date_range(masked, self.today) if self._compares() else None
             if second is not None:  # "Q4 2025 against Q4 2024": two periods, compared
                 self._use_span(second.span)
                 self.periods = (found, second)
@@ -349,7 +351,7 @@ class _Reader:
                 self.periods = _two_years(found) or _bare_years(self.question, found, self.today)
                 if self.periods:
                     self._use_bare_years()
-        elif _COMPARE_CUES & self._lowers():
+        elif self._compares():
             self.periods = _bare_years(self.question, None, self.today)
             if self.periods:
                 self._use_bare_years()
@@ -357,6 +359,12 @@ class _Reader:
 
     def _lowers(self) -> set[str]:
         return {t.lower for t in self.tokens}
+
+    def _compares(self) -> bool:
+        """Whether two periods or values are to be set side by side: "versus", "compared with", "than";
+        "or" only with a "more"/"less" ("did we make more in 2022 or 2024"), else it is either value."""
+        lowers = self._lowers()
+        return bool((_COMPARE_CUES - {"or"}) & lowers) or ("or" in lowers and bool(_MORE_WORDS & lowers))
 
     def _change_cue(self) -> bool:
         return bool(_CHANGE_CUES & self._lowers()) or self._asks_how_much_more()
@@ -474,6 +482,8 @@ class _Reader:
         count_at = self._phrase_at(_COUNT_PHRASES)
         top = self._find(lambda t: t.lower in _TOP)
         most = self._find(lambda t: t.lower in _MOST)
+        if most is None and top is None:
+            most = self._highest_metric(mentions)  # "which city has the highest revenue" ranks, not a max of sums
         descending, limit, grouped = None, None, []
         if top is not None:
             number = self._number_after(top)
@@ -489,7 +499,7 @@ class _Reader:
             if after.end < len(self.tokens) and self.tokens[after.end].lower == "by":
                 self.tokens[after.end].used = True  # "top 5 customers by ..." : what follows is the measure
         if most is not None:
-            descending, limit = _MOST[self.tokens[most].lower], 1
+            descending, limit = _MOST.get(self.tokens[most].lower, _AGGREGATE_WORDS.get(self.tokens[most].lower) == "max"), 1
             self.tokens[most].used = True
             which = self._find(lambda t: t.lower in _WHICH)
             if which is not None:
@@ -690,6 +700,18 @@ class _Reader:
         revenue = [m for m in self.model.metrics if m.name == REVENUE]
         return self._metric(revenue[0]) if len(revenue) == 1 else None
 
+    def _highest_metric(self, mentions: list[_Mention]) -> int | None:
+        """Where "highest"/"lowest" before a metric, in a "which ..." question, means the most or the least."""
+        if self._find(lambda t: t.lower in _WHICH) is None:
+            return None
+        for position, token in enumerate(self.tokens):
+            if token.used or _AGGREGATE_WORDS.get(token.lower) not in {"max", "min"}:
+                continue
+            following = self._next_mention(mentions, position)
+            if following is not None and following.metrics and following.start == self._next_unused(position):
+                return position
+        return None
+
     def _metric_measure(self, mentions: list[_Mention], count_at: int | None) -> Measure | None:
         """A named metric as the measure: "the revenue", "total spend", "how many units", "the most revenue".
         After "how many" or "the most" it must be the next thing named ("the most tracks" counts tracks)."""
@@ -865,12 +887,21 @@ class _Reader:
             column = chosen[0]
             earlier = next((f for f in filters if f.column == column), None)
             if earlier is not None:
-                if not (_COMPARE_CUES & self._lowers()) or negated or earlier.op != "=" or self.compared is not None:
+                if negated or earlier.op != "=" or self.compared is not None:
                     raise _Abstain(f"The question names several values of {column.ref}; ask about one at a time.",
                                    [value])
-                filters.remove(earlier)  # "Rock versus Metal": both values, side by side
-                self.compared = (column, (earlier.value, spelled[column]), (earlier.said, value))
-                continue
+                if self._compares():
+                    filters.remove(earlier)  # "Rock versus Metal": both values, side by side
+                    self.compared = (column, (earlier.value, spelled[column]), (earlier.said, value))
+                    continue
+                if re.search(rf"{re.escape(earlier.said)}\s*(?:,|\bor\b|\band\b)\s*(?:(?:in|from|the)\s+)*"
+                             rf"{re.escape(value)}", self.question, re.IGNORECASE):
+                    # "customers in Brazil or Argentina": either value, one number
+                    filters.remove(earlier)
+                    filters.append(Filter(column, "in", (earlier.value, spelled[column]), f"{earlier.said} or {value}"))
+                    self._use_words(lambda t: t.lower in {"or", "and"})
+                    continue
+                raise _Abstain(f"The question names several values of {column.ref}; ask about one at a time.", [value])
             filters.append(Filter(column, "!=" if negated else "=", spelled[column], value))
         return filters
 
@@ -886,6 +917,35 @@ class _Reader:
                 self._use_mention(mention)
                 return True
         return False
+
+    def _presence(self, mentions: list[_Mention], root: Entity) -> list[Filter]:
+        """"customers with a company", "tracks that have no composer", "without an email": a column of the
+        measured rows that is given or empty."""
+        filters = []
+        for mention in mentions:
+            if self._all_used(mention):
+                continue
+            columns = [t for t in mention.targets if isinstance(t, Column) and t.table == root.name and t.kind != "key"]
+            if len(columns) != 1:
+                continue
+            before = [t.lower for t in self.tokens[max(0, mention.start - 2):mention.start]]
+            used = self.tokens[max(0, mention.start - 2):mention.start]
+            if len(before) == 2 and before[0] in {"have", "has", "with"} and before[1] == "no" \
+                    or before[-1:] == ["without"]:
+                op = "null"
+            elif len(before) == 2 and before[0] in {"have", "has", "with"} and before[1] in {"a", "an", "any"}:
+                op = "notnull"
+            elif len(before) == 2 and before[0] == "without" and before[1] in {"a", "an", "any"}:
+                op = "null"
+            else:
+                continue
+            if any(t.used for t in used):
+                continue
+            for token in used:
+                token.used = True
+            self._use_mention(mention)
+            filters.append(Filter(columns[0], op, None, self._said(mention.start - len(used), mention.end - 1)))
+        return filters
 
     def _comparisons(self, mentions: list[_Mention], root: Entity) -> list[Filter]:
         filters = []

@@ -41,7 +41,7 @@ from core.sql.dates import resolve_date_phrase
 from core.sql.introspect import SchemaCache, SchemaInfo, introspect
 from core.sql.llm_plan import plan_prompt, plan_schema, read_plan
 from core.sql.metrics import derive_metrics
-from core.sql.plan import Plan, agreement_sql, compile_plan, span_sql
+from core.sql.plan import Plan, agreement_sql, compile_plan, coverage_sql, span_sql
 from core.sql.planner import PlanOutcome, ValueIndex, plan_joins, plan_question, suggest
 from core.sql.runner import GuardedRunner
 from core.sql.functions import ALLOWED_FUNCTIONS
@@ -301,7 +301,10 @@ class SqlService:
                                  described=match.described, matched=top.question, similarity=top.similarity)
         model, outcome = self._plan(saved, question, today)
         if outcome.plan is not None:
-            return self._run_plan(saved, model, outcome.plan, list(outcome.joins), question)
+            missing = self._groups_with_none(saved, model, outcome.plan, list(outcome.joins))
+            if not missing:
+                return self._run_plan(saved, model, outcome.plan, list(outcome.joins), question)
+            outcome = PlanOutcome(None, reason=missing)
         available, _why = self._llm().available()
         if available:
             proposed, refused = self._llm_plan(saved, model, question, today or self._today())
@@ -330,6 +333,24 @@ class SqlService:
         compiled = compile_plan(plan, model, list(joins))
         answer = self._execute(saved, compiled.sql, source, question, params=compiled.params, plan=plan.to_dict())
         return replace(answer, planned=plan)
+
+    def _groups_with_none(self, saved: SqlConnection, model: SemanticModel, plan: Plan, joins) -> str:
+        """Why a bottom-N answer would be wrong, or "": the ranking has fewer groups than exist, so some have
+        none at all (0 is the bottom), and the rows the plan ranks cannot show them."""
+        check = coverage_sql(plan, model, joins)
+        if check is None:
+            return ""
+        counted, total_sql = check
+        try:
+            groups = self._runner(saved).run(counted.sql, counted.params).rows[0][0]
+            total = self._runner(saved).run(total_sql).rows[0][0]
+        except WorkbenchError:
+            return "The workbench could not check that every group has a row to rank, so it does not answer a bottom N."
+        if groups >= total:
+            return ""
+        group = plan.groups[0].describe()
+        return (f"{total - groups} of the {total} {group} have none at all, so the lowest is 0 and the ranking, "
+                f"which only holds groups that have some, cannot show them.")
 
     def _llm_plan(self, saved: SqlConnection, model: SemanticModel, question: str,
                   today: dt.date) -> tuple[SqlAnswer | None, str]:

@@ -217,6 +217,12 @@ SERVICE_ANSWERED = {
         "GROUP BY c.CustomerId HAVING SUM(i.Total) > 45",
     "How much did we sell in Q1 2022?":
         "SELECT SUM(Total) FROM Invoice WHERE InvoiceDate >= '2022-01-01' AND InvoiceDate < '2022-04-01'",
+    "How many customers are in Brazil or Argentina?":
+        "SELECT COUNT(*) FROM Customer WHERE Country IN ('Brazil', 'Argentina')",
+    "Which city has the highest revenue?":
+        "SELECT BillingCity, SUM(Total) FROM Invoice GROUP BY BillingCity ORDER BY 2 DESC LIMIT 1",
+    "How many customers have no company?": "SELECT COUNT(*) FROM Customer WHERE Company IS NULL",
+    "How many tracks have a composer?": "SELECT COUNT(*) FROM Track WHERE Composer IS NOT NULL",
 }
 
 
@@ -244,3 +250,11 @@ def test_a_name_written_in_lower_case_is_a_word_not_a_name(chinook_sql):
     outcome = chinook_sql.plan("How much did revenue change from 2022 to 2023?", today=TODAY)
     assert outcome.plan is None or all(f.column.name != "Name" for f in outcome.plan.filters)
     assert chinook_sql.plan("How many customers live in paris?", today=TODAY).plan is None
+
+
+def test_a_bottom_n_abstains_when_some_groups_have_none_at_all(chinook_sql):
+    # 71 artists have no album: "the fewest albums" is 0, which a ranking of albums cannot show
+    fewest = chinook_sql.ask("Which artist has the fewest albums?", today=TODAY)
+    assert fewest.abstained and "71 of the 275" in fewest.message
+    # every genre has a track, so there the ranking is complete and answers
+    assert chinook_sql.ask("Which genre has the fewest tracks?", today=TODAY).source == "planned"
