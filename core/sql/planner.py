@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 
 from core.errors import InvalidInput
 from core.sql.dates import DateRange, find_date_range
-from core.sql.metrics import REVENUE, SALE_VERBS, Formula, Metric
+from core.sql.metrics import REVENUE, SALE_VERBS, UNITS_SOLD, Formula, Metric
 from core.sql.plan import GRAINS, Comparison, Filter, Grouping, Measure, Period, Plan
 from core.sql.semantic import Column, Entity, Relationship, SemanticModel
 from core.sql.units import COMPARATIVES, MONEY, NOUNS, QUANTITY_VERBS, SIZE, SUPERLATIVES, said, unit_of
@@ -278,6 +278,7 @@ class _Reader:
         self.formula_choice, self.formula_choices = formula_choice, 1
         self.formula: Formula | None = None  # the chosen formula when the measure is a metric
         self.having: tuple[str, float] | None = None
+        self.ranks_by: int | None = None  # where "most"/"least" is: what follows it is ranked, not counted
         self.periods: tuple[DateRange, DateRange] | tuple = ()  # two periods compared
         self.compared: tuple[Column, tuple, tuple[str, str]] | None = None  # two values of one column compared
         self.grouped_by: Entity | None = None  # the listed rows a "which X have more than N Y" groups by
@@ -509,6 +510,7 @@ class _Reader:
                 raise _Abstain("The question does not say which kind of thing has the most.")
             self._use_mention(target)
             grouped.append(target)
+            self.ranks_by = most
             count_at = most  # "the most tracks" counts tracks
         measure = self._measure(mentions, count_at)
         groups = [self._grouping(mention, measure.entity) for mention in grouped]
@@ -731,6 +733,10 @@ class _Reader:
         if any(isinstance(t, Entity) for t in mention.targets) and count_at is not None:
             return None  # "how many sales" with a table called sales counts its rows
         metrics = mention.metrics
+        if count_at is not None and count_at != self.ranks_by and not all(_counts(m) for m in metrics):
+            # "how many sales did we have": a number of sales, not an amount of money
+            raise _Abstain(f"'How many {self._text(mention)}' asks for a number of rows, and {metrics[0].name} is an "
+                           "amount; ask for the total, or name what to count.", [self._text(mention)])
         if len(metrics) > 1:
             ways = "; ".join(f"{m.formulas[0].describe()}" for m in metrics)
             raise _Abstain(f"'{self._text(mention)}' could be computed several ways that the data does not show to "
@@ -781,6 +787,13 @@ class _Reader:
         """The rows the metric leaves out (cancelled orders), unless the question filters that column itself."""
         if self.formula is None:
             return []
+        for item in filters:
+            excluded = next((e for e in self.formula.exclusions if e.column == item.column), None)
+            if excluded is not None and item.op == "=" and item.value in excluded.values:
+                # "revenue from cancelled orders": by its definition there is none; the amount is another question
+                raise _Abstain(f"{self.measure_name()} leaves out {item.column.ref} {item.value!r} by definition, so "
+                               f"its {item.value} part is none; ask for the total amount of those rows instead.",
+                               [item.said])
         named = {f.column for f in filters}
         return [Filter(exclusion.column, "!=", value, f"{value} is no sale")
                 for exclusion in self.formula.exclusions if exclusion.column not in named
@@ -796,6 +809,9 @@ class _Reader:
         if end < first[:10] or start > last[:10]:
             raise _Abstain(f"{period.column.ref} holds dates from {first[:10]} to {last[:10]}; there is nothing "
                            f"recorded for {period.range.describe()}.", [period.range.phrase])
+
+    def measure_name(self) -> str:
+        return "The metric" if self.formula is None else f"The metric ({self.formula.describe()})"
 
     def _use_phrase(self, phrase: tuple[str, ...]) -> None:
         for position in range(len(self.tokens) - len(phrase) + 1):
@@ -1173,6 +1189,11 @@ def _forms(keys: list[str]) -> list[tuple[str, ...]]:
         if last.endswith("ed") and len(last) - cut >= 3:
             forms.append(tuple(keys[:-1] + [last[:-cut]]))
     return forms
+
+
+def _counts(metric: Metric) -> bool:
+    """Whether "how many" can ask for the metric: units sold, or an analyst's count."""
+    return metric.name == UNITS_SOLD or all(f.aggregate == "count" and f.expression for f in metric.formulas)
 
 
 def _tidy(text: str) -> str:

@@ -146,3 +146,14 @@ def test_lines_are_dated_by_their_header(workbench, tmp_path):
     assert answer.source == "planned", answer.message
     assert [tuple(r) for r in answer.result.rows] == [(1,)], "order 3's one unit; order 2 was cancelled"
     assert answer.plan["period"]["column"] == "orders.ordered_on"
+
+
+def test_revenue_is_no_count_and_cancelled_rows_have_none(workbench, tmp_path):
+    sql = workbench.workspace("shop").sql
+    sql.add_connection("shop", _shop(tmp_path / "shop.sqlite", header_total_matches=True))
+    counted = sql.ask("How many sales did we have in 2025?", today=TODAY)
+    assert counted.abstained and "number of rows" in counted.message, "a number of sales is not an amount"
+    cancelled = sql.ask("What is the revenue from cancelled orders?", today=TODAY)
+    assert cancelled.abstained and "by definition" in cancelled.message
+    ranked = sql.ask("Which customer brings in the most revenue?", today=TODAY)
+    assert ranked.source == "planned" and [row[-1] for row in ranked.result.rows] == [30.0]
