@@ -278,6 +278,7 @@ class _Reader:
         self.formula_choice, self.formula_choices = formula_choice, 1
         self.formula: Formula | None = None  # the chosen formula when the measure is a metric
         self.having: tuple[str, float] | None = None
+        self.grain_group = ""  # "which year/month ..." ranks periods of that grain
         self.ranks_by: int | None = None  # where "most"/"least" is: what follows it is ranked, not counted
         self.periods: tuple[DateRange, DateRange] | tuple = ()  # two periods compared
         self.compared: tuple[Column, tuple, tuple[str, str]] | None = None  # two values of one column compared
@@ -505,17 +506,26 @@ class _Reader:
             which = self._find(lambda t: t.lower in _WHICH)
             if which is not None:
                 limit = self._number_after(which) or 1  # "which 3 countries ... the most"
+            grain_at = self._next_unused(which) if which is not None else None
+            grain = self.tokens[grain_at].key if grain_at is not None and grain_at < most else ""
             target = self._next_mention(mentions, which) if which is not None else None
-            if target is None or target.start > most:
+            if grain in GRAINS and not self.tokens[grain_at].used:
+                self.tokens[grain_at].used = True  # "which year had the highest revenue": rank the years
+                self.grain_group = grain
+            elif target is None or target.start > most:
                 raise _Abstain("The question does not say which kind of thing has the most.")
-            self._use_mention(target)
-            grouped.append(target)
+            else:
+                self._use_mention(target)
+                grouped.append(target)
             self.ranks_by = most
             count_at = most  # "the most tracks" counts tracks
         measure = self._measure(mentions, count_at)
         groups = [self._grouping(mention, measure.entity) for mention in grouped]
         if self.grouped_by is not None:
             groups.append(Grouping(entity=self.grouped_by))
+        if self.grain_group:
+            groups.append(Grouping(column=self._own_date(measure.entity, mentions, self.grain_group),
+                                   grain=self.grain_group))
         groups += self._groupings(mentions, measure.entity)
         if descending is not None and not groups:
             raise _Abstain("The question asks for the top or the most, but not of what.")

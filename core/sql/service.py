@@ -303,7 +303,11 @@ class SqlService:
         if outcome.plan is not None:
             missing = self._groups_with_none(saved, model, outcome.plan, list(outcome.joins))
             if not missing:
-                return self._run_plan(saved, model, outcome.plan, list(outcome.joins), question)
+                answer = self._run_plan(saved, model, outcome.plan, list(outcome.joins), question)
+                tied = _too_many_ties(answer)
+                if not tied:
+                    return answer
+                missing = tied
             outcome = PlanOutcome(None, reason=missing)
         available, _why = self._llm().available()
         if available:
@@ -629,6 +633,19 @@ class SqlService:
     @staticmethod
     def _item(adapter: WorkbenchVanna, item_id: str) -> TrainingItem:
         return next(item for item in adapter.items() if item.id == item_id)
+
+
+def _too_many_ties(answer: SqlAnswer) -> str:
+    """Why a top N is no answer, or "": so many rows tie at the cut that "the top N" names no N of them
+    (250 tracks sold twice: no "top 10 tracks" exists)."""
+    plan, rows = answer.planned, answer.result.rows if answer.result is not None else ()
+    if plan is None or plan.limit is None or len(rows) <= 2 * plan.limit:
+        return ""
+    if plan.limit == 1:
+        return (f"{len(rows)} rows tie for the {'most' if plan.descending else 'least'}, so no one of them is the "
+                "answer; ask for the ranking instead (without 'the most').")
+    return (f"The top {plan.limit} is not one set of rows here: {len(rows)} rows tie at or inside the cut. "
+            "Ask for a smaller or larger N, or for the ranking without a top N.")
 
 
 def _known_values(values: ValueIndex, column) -> set[str]:

@@ -223,6 +223,8 @@ SERVICE_ANSWERED = {
         "SELECT BillingCity, SUM(Total) FROM Invoice GROUP BY BillingCity ORDER BY 2 DESC LIMIT 1",
     "How many customers have no company?": "SELECT COUNT(*) FROM Customer WHERE Company IS NULL",
     "How many tracks have a composer?": "SELECT COUNT(*) FROM Track WHERE Composer IS NOT NULL",
+    "Which year had the highest revenue?":
+        "SELECT strftime('%Y', InvoiceDate), SUM(Total) FROM Invoice GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
 }
 
 
@@ -258,3 +260,11 @@ def test_a_bottom_n_abstains_when_some_groups_have_none_at_all(chinook_sql):
     assert fewest.abstained and "71 of the 275" in fewest.message
     # every genre has a track, so there the ranking is complete and answers
     assert chinook_sql.ask("Which genre has the fewest tracks?", today=TODAY).source == "planned"
+
+
+def test_a_top_n_that_ties_far_past_the_cut_abstains(chinook_sql):
+    # 11 months of 2024 have 7 invoices each: none of them is "the month with the most"
+    month = chinook_sql.ask("Which month of 2024 had the most invoices?", today=TODAY)
+    assert month.abstained and "11 rows tie for the most" in month.message
+    tracks = chinook_sql.ask("Top 10 tracks by revenue", today=TODAY)
+    assert tracks.abstained and "tie at or inside the cut" in tracks.message
