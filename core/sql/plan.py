@@ -53,14 +53,31 @@ class Measure:
         return f"{text} in {self.unit}" if self.unit else text
 
 
+def via_tables(via: tuple[Relationship, ...]) -> list[str]:
+    """The tables a path visits, in order: down to the tables that point at the first, then up."""
+    seen = [via[0].parent, via[0].child]
+    for relation in via[1:]:
+        seen.append(relation.child if relation.parent in seen else relation.parent)
+    return seen
+
+
 @dataclass(frozen=True)
 class Filter:
     column: Column
     op: str  # one of OPERATORS
     value: Any
     said: str  # the words of the question it was read from
+    # A value of a table the measured rows do not belong to, but that rows of theirs lead to ("tracks on
+    # the Grunge playlist", "customers who bought Jazz"): ``via`` is the path from the measured table down
+    # to a table that points at it, then up to the value's table; the filter is an EXISTS over it
+    # (NOT EXISTS for "!="), so no measured row is counted twice.
+    via: tuple[Relationship, ...] = ()
 
     def describe(self) -> str:
+        if self.via:
+            tables = " → ".join(via_tables(self.via))
+            return (f"has {'no' if self.op == '!=' else 'a'} {self.column.ref} '{self.value}' "
+                    f"(through {tables})")
         if self.op in ("null", "notnull"):
             return f"{self.column.ref} {OPERATORS[self.op]}"
         if isinstance(self.value, tuple):
@@ -138,7 +155,7 @@ class Plan:
         return [column for column in found if column is not None]
 
     def tables(self) -> list[str]:
-        named = [g.table for g in self.groups] + [f.column.table for f in self.filters]
+        named = [g.table for g in self.groups] + [f.column.table for f in self.filters if not f.via]
         if self.period is not None:
             named.append(self.period.column.table)
         if self.comparison is not None:
@@ -288,6 +305,9 @@ def compile_plan(plan: Plan, model: SemanticModel, joins: list[Relationship]) ->
                              exp.alias_(measure, measure_name, quoted=True))
     conditions = [exp.or_(*[side.copy() for side in sides])] if comparison is not None else []
     for item in plan.filters:
+        if item.via:  # the value's table is inside the EXISTS, not joined here
+            conditions.append(_exists(item, aliases[root.name], model, bind))
+            continue
         column = _column(aliases[item.column.table], item.column.name)
         if item.op == "in":
             conditions.append(exp.In(this=column, expressions=[bind(v) for v in item.value]))
@@ -390,6 +410,26 @@ def _measure_name(measure: Measure) -> str:
         return f"count_{measure.entity.name}".lower()
     name = f"{measure.kind}_{measure.column.name}"
     return f"{name}_{measure.unit}".lower() if measure.unit else name.lower()
+
+
+def _exists(item: Filter, outer: str, model: SemanticModel, bind) -> exp.Expression:
+    """EXISTS (rows that point at the outer row, up to the value's table, holding the value)."""
+    chain, aliases = list(item.via), {}
+    first = chain[0]  # child -> the measured table
+    aliases[first.child] = "s0"
+    inner = exp.select(exp.Literal.number(1)).from_(_table(model.entity(first.child), "s0"))
+    links = [_column("s0", left).eq(_column(outer, right)) for left, right in zip(first.child_columns, first.parent_columns)]
+    for relation in chain[1:]:
+        if relation.parent in aliases:  # down again: a table that points at the last one (InvoiceLine -> Invoice)
+            new, known, new_columns, known_columns = relation.child, relation.parent, relation.child_columns, relation.parent_columns
+        else:
+            new, known, new_columns, known_columns = relation.parent, relation.child, relation.parent_columns, relation.child_columns
+        alias = aliases.setdefault(new, f"s{len(aliases)}")
+        on = exp.and_(*[_column(alias, a).eq(_column(aliases[known], b)) for a, b in zip(new_columns, known_columns)])
+        inner = inner.join(_table(model.entity(new), alias), on=on)
+    holds = _column(aliases[item.column.table], item.column.name).eq(bind(item.value, item))
+    exists = exp.Exists(this=inner.where(exp.and_(*links, holds)))
+    return exp.Not(this=exists) if item.op == "!=" else exists
 
 
 def _within(column: exp.Expression, period: DateRange, bind) -> exp.Expression:

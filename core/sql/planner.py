@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 from core.errors import InvalidInput
 from core.sql.dates import DateRange, find_date_range
 from core.sql.metrics import REVENUE, SALE_VERBS, UNITS_SOLD, Formula, Metric
-from core.sql.plan import GRAINS, Comparison, Filter, Grouping, Measure, Period, Plan
+from core.sql.plan import GRAINS, Comparison, Filter, Grouping, Measure, Period, Plan, via_tables
 from core.sql.semantic import Column, Entity, Relationship, SemanticModel
 from core.sql.units import COMPARATIVES, MONEY, NOUNS, QUANTITY_VERBS, SIZE, SUPERLATIVES, said, unit_of
 from core.sql.wording import FUNCTION_WORDS, fold
@@ -60,11 +60,14 @@ _LIST_WORDS = _WHICH | {"list", "show", "name", "find", "give"}
 _COMPARE_CUES = frozenset({"compare", "compared", "comparison", "versus", "vs", "against", "or", "than",
                            "difference", "change", "changed", "grow", "grew", "growth"})
 _CHANGE_CUES = frozenset({"change", "changed", "grow", "grew", "growth"})
+# Verbs that say how rows are linked through others: "customers who bought Jazz", "tracks that appear on".
+_LINK_VERBS = frozenset({"bought", "buy", "buys", "purchased", "purchase", "ordered", "order", "sold", "contain",
+                         "contains", "appear", "appears", "include", "includes", "on"})
 _MORE_WORDS = frozenset({"more", "less", "fewer", "higher", "lower", "better", "worse", "bigger", "smaller"})
 _COMPARE_WORDS = _COMPARE_CUES | {"more", "less", "fewer", "and", "between", "with", "to", "from", "how", "much",
                                   "many", "do", "did", "does", "bring", "brought", "have", "has", "had", "which"}
 _YEAR = re.compile(r"(?:19|20)\d{2}")
-_NEGATIONS = frozenset({"not", "except", "excluding"})
+_NEGATIONS = frozenset({"not", "except", "excluding", "never"})
 # Every word the planner knows how to read; anything else is a word the database cannot speak to.
 _GRAMMAR = (_FILLER | {w for phrase in _COUNT_PHRASES for w in phrase} | set(_AGGREGATE_WORDS) | set(_MOST)
             | set(_TOP) | {w for marker in _GROUP_MARKERS for w in marker}
@@ -447,7 +450,7 @@ class _Reader:
     def _negated(self, position: int) -> bool:
         """Whether "not", "except" or "excluding" comes just before the value ("not in the Rock genre")."""
         before = position - 1
-        while before >= 0 and self.tokens[before].lower in {"in", "from", "the", "of", "a", "an", "by"}:
+        while before >= 0 and self.tokens[before].lower in {"in", "from", "the", "of", "a", "an", "by", "any"} | _LINK_VERBS:
             before -= 1
         if before >= 0 and not self.tokens[before].used and self.tokens[before].lower in _NEGATIONS:
             self.tokens[before].used = True
@@ -896,8 +899,13 @@ class _Reader:
             holders, value = list(spelled), self.question[span[0]:span[1]]
             reachable = [c for c in holders if self.model.parents_path(root.name, c.table) is not None]
             if not reachable:
-                raise _Abstain(f"{value!r} is a value of {', '.join(c.ref for c in holders)}, which the "
-                               f"{root.name} rows cannot be filtered by.", [value])
+                through = self._semi_join(holders, root, mentions, negated)
+                if through is None:
+                    raise _Abstain(f"{value!r} is a value of {', '.join(c.ref for c in holders)}, which the "
+                                   f"{root.name} rows cannot be filtered by.", [value])
+                column, via = through
+                filters.append(Filter(column, "!=" if negated else "=", spelled[column], value, via))
+                continue
             named = [c for c in reachable if self._qualifier(c, mentions, root)]
             chosen = named or reachable
             if len(chosen) > 1:
@@ -930,6 +938,61 @@ class _Reader:
                 raise _Abstain(f"The question names several values of {column.ref}; ask about one at a time.", [value])
             filters.append(Filter(column, "!=" if negated else "=", spelled[column], value))
         return filters
+
+    def _semi_join(self, holders: list[Column], root: Entity, mentions: list[_Mention], negated: bool):
+        """"tracks on the Grunge playlist", "customers who bought Jazz", "customers who never bought Jazz": a
+        value of a table the measured rows reach only through rows that point at them. Read only when the
+        question says how they are linked: it names the value's table ("the Grunge playlist"), or a sale verb
+        links them through the sales lines ("bought"); else "tracks in Brazil" would be read as tracks sold
+        there. Several paths, or none, abstain."""
+        sales_tables = {f.table for m in self.model.metrics for f in m.formulas}
+        verbs = [t for t in self.tokens if not t.used and t.lower in _LINK_VERBS]
+        found = []
+        for column in holders:
+            named = any(any(isinstance(t, Entity) and t.name == column.table for t in m.targets) and not self._all_used(m)
+                        for m in mentions)
+            for chain in self._child_chains(root.name):
+                up = self.model.parents_path(chain[-1].child, column.table)
+                if up is None:
+                    continue
+                through_sales = any(r.child in sales_tables for r in chain)
+                tables = set(via_tables(tuple(chain + up))[1:])
+                # "playlists that contain Jazz tracks": a link verb and a table named on the way
+                names_link = any(not self._all_used(m) and any(isinstance(t, Entity) and t.name in tables
+                                                               for t in m.targets) for m in mentions)
+                if named or (verbs and (through_sales or names_link)):
+                    found.append((column, tuple(chain + up), named))
+        if not found:
+            return None
+        columns = list(dict.fromkeys(c for c, _via, _n in found))
+        if len(columns) > 1:  # "bought AC/DC": the artist, or tracks AC/DC composed
+            raise _Abstain(f"The value is held by {', '.join(c.ref for c in columns)}; say which one.", [])
+        shortest = min(len(via) for _c, via, _n in found)
+        found = [f for f in found if len(f[1]) == shortest]
+        if len({via for _c, via, _n in found}) > 1:
+            raise _Abstain(f"The rows are linked to {found[0][0].ref} more than one way; say how.", [])
+        column, via, named = found[0]
+        on_the_way = set(via_tables(via)[1:])
+        for mention in mentions:  # "customers who bought Jazz tracks": the tracks are the link
+            if not self._all_used(mention) and any(isinstance(t, Entity) and t.name in on_the_way
+                                                   and t.name != column.table for t in mention.targets):
+                self._use_mention(mention)
+        for mention in mentions:  # "the Grunge playlist": the table named is the filter's
+            if named and not self._all_used(mention) and any(isinstance(t, Entity) and t.name == column.table
+                                                             for t in mention.targets):
+                self._use_mention(mention)
+                break
+        self._use_words(lambda t: t.lower in _LINK_VERBS or (negated is False and t.lower == "never"))
+        return column, via
+
+    def _child_chains(self, table: str, depth: int = 2) -> list[list[Relationship]]:
+        """Paths down from ``table``: a table that points at it, and one that points at that (at most ``depth``)."""
+        chains, frontier = [], [[r] for r in self.model.relationships if r.parent == table and r.child != table]
+        for _level in range(depth):
+            chains += frontier
+            frontier = [chain + [r] for chain in frontier for r in self.model.relationships
+                        if r.parent == chain[-1].child and r.child not in {table, *(c.child for c in chain)}]
+        return chains
 
     def _qualifier(self, column: Column, mentions: list[_Mention], root: Entity) -> bool:
         """Whether the question names the value's column or its table ("the Jazz genre", "billing country Brazil");
