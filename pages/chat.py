@@ -62,6 +62,9 @@ def render_sources(message_key: str, sources) -> None:
     with st.expander(f"Sources ({len(sources)})"):
         for source in sources:
             st.markdown(f"**[{source.index}] {escape_markdown(source.title)}**")
+            fitted = source.reference.get("budget") or {}  # set when the prompt had to be cut to fit the model
+            if fitted:
+                st.caption("left out to fit the model" if fitted.get("action") == "dropped" else "shortened to fit the model")
             if source.kind == "sql":
                 plan = source.reference.get("plan")  # how the question was read; absent for certified or typed SQL
                 if plan:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, Sequence
 
+from core.chat import budget
 from core.chat.followups import standalone_question
 from core.chat.memory import ConversationStore
 from core.chat.routing import Route, Signals, route_by_rules, route_with_llm
@@ -100,9 +101,11 @@ class Assistant:
             summary = conversation_summary(self.conversations, llm, workspace, conversation_id, history) if conversation_id else ""
             pieces: list[str] = []
             stream = None
+            # The prompt fits the context with room for the reply; cut or left-out sources say so.
+            prompt, sources, reply_tokens = self._fitted_prompt(llm, evidence, history, summary)
+            cited = {s.index for s in sources if s.reference.get("budget", {}).get("action") != budget.DROPPED}
             try:
-                stream = llm.complete(self._prompt(evidence, history, summary), stream=True,
-                                      options=reply_options(llm, "answer"))
+                stream = llm.complete(prompt, stream=True, options=reply_options(llm, "answer", max_tokens=reply_tokens))
                 for piece in stream:
                     pieces.append(piece)
                     yield piece
@@ -111,8 +114,8 @@ class Assistant:
                 generated = False
                 notice = f"The LLM stopped answering ({exc}), so this shows the retrieved evidence instead."
             else:
-                text = _keep_known_citations("".join(pieces), len(evidence.sources))
-                answer = Answer(text, "generated", evidence.sources)
+                text = _keep_known_citations("".join(pieces), cited)
+                answer = Answer(text, "generated", sources)
             finally:
                 # A reader that stops iterating (the user left) closes this generator; closing the
                 # model's stream stops generation instead of letting it run to the cap.
@@ -233,10 +236,45 @@ class Assistant:
 
     # ---- generation --------------------------------------------------------------------
 
-    def _prompt(self, evidence: Evidence, history, summary: str = "") -> list:
+    def _fitted_prompt(self, llm: "LLM", evidence: Evidence, history, summary: str = "") -> tuple[list, tuple[Source, ...], int]:
+        """The answer's prompt within ``AW_LLM_NUM_CTX``: (messages, the Answer's sources, marked, reply tokens).
+
+        The reply keeps its cap (at most half the context); the instructions, summary and question are
+        counted; the oldest turns give way if those alone leave the evidence too little; the evidence gets
+        the rest (``budget.fit_sources``: longest cut first, then the last left out).
+        """
+        count = budget.token_counter(llm)
+        num_ctx = budget.context_length(llm)
+        cap = reply_options(llm, "answer")["max_tokens"]
+        reply_tokens = budget.reply_reserve(num_ctx, cap)
+        room = num_ctx - reply_tokens - budget.MARGIN
+        turns = list(history)[-KEEP_TURNS:]
+
+        def overhead(kept_turns) -> int:
+            messages = self._prompt(evidence, kept_turns, summary, numbered="")
+            return sum(count(m.content) + budget.MESSAGE_OVERHEAD for m in messages)
+
+        used = overhead(turns)
+        while turns and room - used < budget.MIN_SOURCE_TOKENS * max(1, min(len(evidence.sources), 2)):
+            turns.pop(0)  # an old turn matters less than the evidence for this question
+            used = overhead(turns)
+        available = room - used
+        fitted = budget.fit_sources(evidence.sources, available, count)
+        while fitted.tokens > available and fitted.sent:  # the tokenizer merged differently than counted apart
+            fitted = budget.fit_sources(evidence.sources, available - (fitted.tokens - available) - 1, count)
+        if fitted.changed:
+            logger.info("prompt budget: %d of %d sources cut or left out to fit %d tokens (context %d, reply %d)",
+                        len(fitted.changed), len(evidence.sources), available, num_ctx, reply_tokens)
+        numbered = "\n\n".join(budget.source_block(s) for s in fitted.sent)
+        return self._prompt(evidence, turns, summary, numbered=numbered), fitted.sources, reply_tokens
+
+    def _prompt(self, evidence: Evidence, history, summary: str = "", *, numbered: str | None = None) -> list:
+        """The answer's messages; ``numbered`` is the sources' text (all of the evidence when not given)."""
         from core.llm.base import Message
 
-        numbered = "\n\n".join(f"[{s.index}] {s.title}\n{s.text}" for s in evidence.sources) or "(no sources found)"
+        if numbered is None:
+            numbered = "\n\n".join(budget.source_block(s) for s in evidence.sources)
+        numbered = numbered or "(no sources found)"
         messages = [Message("system", SYSTEM_PROMPT)]
         if summary:
             messages.append(Message("system", f"Summary of the earlier conversation: {summary}"))
@@ -270,5 +308,6 @@ def evidence_text(evidence: Evidence) -> str:
     return "\n\n".join(parts)
 
 
-def _keep_known_citations(text: str, count: int) -> str:
-    return CITATION.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= count else "", text)
+def _keep_known_citations(text: str, known: set[int]) -> str:
+    """Remove citations of sources the model was not shown (unknown numbers, or sources left out to fit)."""
+    return CITATION.sub(lambda m: m.group(0) if int(m.group(1)) in known else "", text)

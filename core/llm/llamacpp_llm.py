@@ -20,12 +20,14 @@ it aborts the process (see ``LOAD_FIRST`` in core/registry.py, which sees to it)
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
 import queue
 import secrets
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -87,6 +89,7 @@ class LlamaCppLLM:
         self._load_error = ""
         self._availability = AvailabilityCache(settings.availability_ttl_seconds)
         self._closed = threading.Event()
+        self._api_key = secrets.token_urlsafe(32)  # see the module docstring: the port is not for others
         self.last_reply: ReplyStats | None = None
 
     def __repr__(self) -> str:
@@ -161,6 +164,23 @@ class LlamaCppLLM:
         """The one model this provider runs: its file name (nothing is loaded to answer)."""
         return [self.path.name]
 
+    def count_tokens(self, text: str) -> int:
+        """How many tokens the model's own tokenizer makes of ``text`` (no special tokens), loading the model if needed.
+
+        xllamacpp's Python API has no tokenize call, but its engine serves llama.cpp's ``/tokenize`` on
+        127.0.0.1 behind this provider's key: a few milliseconds, no generation. Raises ``LLMUnavailable``.
+        """
+        engine = self._loaded()
+        request = urllib.request.Request(
+            str(engine.listening_address).rstrip("/") + "/tokenize", data=json.dumps({"content": text}).encode(),
+            headers={"Authorization": f"Bearer {self._api_key}", "Content-Type": "application/json"})
+        try:
+            # No proxy: the engine is on 127.0.0.1, and a proxy from the environment would see the key.
+            with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=10) as reply:
+                return len(json.load(reply)["tokens"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise LLMUnavailable(f"llama.cpp could not count tokens with {self.path.name}: {type(exc).__name__}") from None
+
     def close(self) -> None:
         """Stop any generation in progress and free the model."""
         self._closed.set()
@@ -197,7 +217,7 @@ class LlamaCppLLM:
             params.cpuparams_batch.n_threads = self.threads
             params.sampling.temp = self.settings.temperature
             params.verbosity = -1  # llama.cpp's own log goes to stderr; ours says what matters
-            params.api_keys = [secrets.token_urlsafe(32)]  # see the module docstring: the port is not for others
+            params.api_keys = [self._api_key]
             started = time.monotonic()
             try:
                 self._engine = xllamacpp.Server(params)

@@ -57,3 +57,12 @@ class PinnedLLM:
 
     def models(self) -> list[str]:
         return self._llm.models()
+
+    @property
+    def count_tokens(self) -> Any:
+        """The provider's ``count_tokens(text) -> int``; absent (``AttributeError``) when it has no tokenizer,
+        so ``getattr(pinned, "count_tokens", None)`` tells callers to estimate instead."""
+        count = getattr(self._llm, "count_tokens", None)
+        if not callable(count):
+            raise AttributeError(f"{self.name} has no tokenizer to count with.")
+        return count
