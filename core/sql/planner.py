@@ -63,6 +63,8 @@ _CHANGE_CUES = frozenset({"change", "changed", "grow", "grew", "growth"})
 # Verbs that say how rows are linked through others: "customers who bought Jazz", "tracks that appear on".
 _LINK_VERBS = frozenset({"bought", "buy", "buys", "purchased", "purchase", "ordered", "order", "sold", "contain",
                          "contains", "appear", "appears", "include", "includes", "on"})
+_ROLE_VERBS = frozenset({"handle", "handles", "handled", "manage", "manages", "managed", "serve", "serves", "served",
+                         "support", "supports", "supported", "cover", "covers"})
 _MORE_WORDS = frozenset({"more", "less", "fewer", "higher", "lower", "better", "worse", "bigger", "smaller"})
 _COMPARE_WORDS = _COMPARE_CUES | {"more", "less", "fewer", "and", "between", "with", "to", "from", "how", "much",
                                   "many", "do", "did", "does", "bring", "brought", "have", "has", "had", "which"}
@@ -177,6 +179,18 @@ def _phrases(model: SemanticModel) -> dict[tuple[str, ...], tuple[Entity | Colum
                     named += [(noun,)] + ([entity.words + (noun,)] if column.quantity != MONEY else [])
             for words in named:
                 phrases.setdefault(words, []).append(column)
+    for relation in model.relationships:
+        # A key named for a role, not for its table (Customer.SupportRepId -> Employee): "support rep" names
+        # the employees reached that way. Only a relationship of its own: with a second path to the same
+        # table the role would not say which.
+        if len(relation.child_columns) != 1 or relation.child == relation.parent:
+            continue  # a self-reference (ReportsTo) cannot say which side a question is on
+        role = model.entity(relation.child).column(relation.child_columns[0]).words
+        role = role[:-1] if role and role[-1] == "id" else role
+        parent = model.entity(relation.parent)
+        if role and role != parent.words and role not in phrases \
+                and sum(r.child == relation.child and r.parent == relation.parent for r in model.relationships) == 1:
+            phrases.setdefault(role, []).append(parent)
     for words, reference in model.synonyms.items():  # the analyst's words come first: they are what they mean
         phrases[words] = [model.resolve(reference)]
     for metric in model.metrics:
@@ -655,6 +669,12 @@ class _Reader:
         stems = {_stem(words[0]) for words in names if words}
         kinds = {c.quantity for c in plan.columns()}
         verbs = {verb for kind in kinds for verb in QUANTITY_VERBS.get(kind, ())}
+        if any(self.model.entity(r.child).column(r.child_columns[0]).words[:-1] not in
+               {(), self.model.entity(r.parent).words} for r in joins if len(r.child_columns) == 1):
+            # a join through a role (SupportRepId): "each support rep looks after", "the agent who handles"
+            self._use_phrase(("look", "after"))
+            self._use_phrase(("looks", "after"))
+            verbs |= _ROLE_VERBS
         for token in self.tokens:
             if not token.used and ((len(token.key) > 3 and _stem(token.lower) in stems) or token.lower in verbs):
                 token.used = True

@@ -222,6 +222,10 @@ SERVICE_ANSWERED = {
         "SELECT BillingCity, SUM(Total) FROM Invoice GROUP BY BillingCity ORDER BY 2 DESC LIMIT 1",
     "How many customers have no company?": "SELECT COUNT(*) FROM Customer WHERE Company IS NULL",
     "How many tracks have a composer?": "SELECT COUNT(*) FROM Track WHERE Composer IS NOT NULL",
+    # a key named for a role (Customer.SupportRepId -> Employee) names the employees reached that way
+    "How many customers does each support rep look after?":
+        "SELECT e.LastName, e.FirstName, e.Title, COUNT(*) FROM Customer c JOIN Employee e "
+        "ON e.EmployeeId = c.SupportRepId GROUP BY e.EmployeeId",
     "Which year had the highest revenue?":
         "SELECT strftime('%Y', InvoiceDate), SUM(Total) FROM Invoice GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
 }
@@ -300,3 +304,8 @@ def test_without_a_word_that_links_them_a_far_value_abstains(chinook_sql):
     assert chinook_sql.plan("How many tracks are in Brazil?", today=TODAY).plan is None
     held_twice = chinook_sql.plan("How many customers bought AC/DC?", today=TODAY)
     assert held_twice.plan is None and "artist.name" in held_twice.reason.lower() and "composer" in held_twice.reason.lower()
+
+
+def test_a_self_reference_names_no_side(chinook_sql):
+    # Employee.ReportsTo points at Employee: "report to Andrew Adams" is not Andrew Adams himself
+    assert chinook_sql.plan("How many employees report to Andrew Adams?", today=TODAY).plan is None
