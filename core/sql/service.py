@@ -362,13 +362,15 @@ class SqlService:
         llm = self._llm()
         schema = plan_schema(model)
         try:
-            reply = llm.complete(plan_prompt(question, model, today), json_schema=schema,
-                                 options=reply_options(llm, "sql"))
+            # The same prompt budget as the Vanna path (a share of the context), at a safe 3 characters a token.
+            messages = plan_prompt(question, model, today, budget_chars=max(1000, self._max_prompt_tokens * 3 - 1500))
+            reply = llm.complete(messages, json_schema=schema, options=reply_options(llm, "sql"))
             data = parse_json_reply(reply if isinstance(reply, str) else "".join(reply), schema)
             values = self._value_index(saved, model)
             plan = read_plan(data, model, values_of=lambda column: _known_values(values, column))
             joins = plan_joins(plan, model)
-        except (LLMReplyError, InvalidInput) as refused:
+        except (LLMReplyError, InvalidInput, LLMUnavailable) as refused:
+            # A prompt too long for a small model is a refused plan too: the SQL path has its own budget.
             return None, f"The model's plan was not used: {refused}"
         return self._run_plan(saved, model, plan, joins, question, source="llm_planned"), ""
 

@@ -218,7 +218,10 @@ class WorkbenchVanna(VannaBase):
     def __init__(self, *, workspace: str, connection_id: str, dialect: str, embedder: Any, vectors: Any,
                  metadata: MetadataStore, llm: Any, max_prompt_tokens: int = 6000,
                  n_ddl: int = 8, n_documentation: int = 6, n_pairs: int = 6, write_lock: Any = None) -> None:
-        super().__init__(config={"dialect": DIALECT_LABELS.get(dialect, dialect), "max_tokens": max_prompt_tokens})
+        # Vanna counts a token as 4 characters; schema text runs nearer 3 per token in real tokenizers (SmolLM2's
+        # prompt of "1228 tokens" was 2153), so its budget is given in its own units: the prompt then fits.
+        super().__init__(config={"dialect": DIALECT_LABELS.get(dialect, dialect),
+                                 "max_tokens": max(256, max_prompt_tokens * 3 // 4)})
         self.workspace = workspace
         self.connection_id = connection_id
         self.embedder = embedder
