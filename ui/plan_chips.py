@@ -50,21 +50,7 @@ def change_period(database, answer, phrase: str, today: dt.date | None = None):
         raise InvalidInput("Type a period to read the question over, e.g. 'last quarter', '2023' or 'Q2 2024'.")
     # The service reads relative periods from the same clock (dt.date.today) when it plans a question.
     today = today or dt.date.today()
-    return _rerun(database, answer, lambda plan: _over(plan, phrase, today))
-
-
-def _over(plan, phrase: str, today: dt.date):
-    """The box stands for "in <period>": a bare "2023" or "March 2023" is read as "in 2023", which the
-    date parser needs; a phrase that still reads as no period keeps the parser's own explanation."""
-    try:
-        return plan_edit.with_period(plan, phrase, today)
-    except InvalidInput as first:
-        if phrase.lower().startswith("in ") or plan.period is None:
-            raise
-        try:
-            return plan_edit.with_period(plan, f"in {phrase}", today)
-        except InvalidInput:
-            raise first from None
+    return _rerun(database, answer, lambda plan: plan_edit.with_period(plan, phrase, today))
 
 
 def change_limit(database, answer, count):

@@ -208,8 +208,13 @@ def find_date_range(text: str, today: dt.date) -> DateRange | None:
 
 
 def resolve_date_phrase(phrase: str, today: dt.date) -> DateRange:
-    """Read one period such as "last 30 days" or "all time"; raises ``InvalidInput`` when it is not one."""
+    """Read one period such as "last 30 days" or "all time"; raises ``InvalidInput`` when it is not one.
+
+    The whole text is a period, so a bare "2023" or "March 2023" reads as "in 2023" (inside a question
+    "in" is needed: "top 2023 customers" names no year)."""
     found = find_date_range(phrase, today)
+    if found is None and not phrase.strip().lower().startswith("in "):
+        found = find_date_range(f"in {phrase.strip()}", today)
     if found is None:
         raise InvalidInput(
             f"{phrase!r} is not a period the workbench understands: use e.g. today, this week, last month, "

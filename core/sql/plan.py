@@ -53,12 +53,23 @@ class Measure:
         return f"{text} in {self.unit}" if self.unit else text
 
 
-def via_tables(via: tuple[Relationship, ...]) -> list[str]:
-    """The tables a path visits, in order: down to the tables that point at the first, then up."""
-    seen = [via[0].parent, via[0].child]
+def via_steps(via: tuple[Relationship, ...]):
+    """After the first table of a path (the one pointing at the measured table), each next table in order:
+    (table, the table it joins, its columns, theirs); down to a table pointing at one already reached,
+    else up to the table one already reached points at."""
+    seen = {via[0].parent, via[0].child}
     for relation in via[1:]:
-        seen.append(relation.child if relation.parent in seen else relation.parent)
-    return seen
+        if relation.parent in seen:
+            step = (relation.child, relation.parent, relation.child_columns, relation.parent_columns)
+        else:
+            step = (relation.parent, relation.child, relation.parent_columns, relation.child_columns)
+        seen.add(step[0])
+        yield step
+
+
+def via_tables(via: tuple[Relationship, ...]) -> list[str]:
+    """The tables a path visits, in order, from the measured table."""
+    return [via[0].parent, via[0].child] + [table for table, *_rest in via_steps(via)]
 
 
 @dataclass(frozen=True)
@@ -396,11 +407,15 @@ def _measure(measure: Measure, alias: str) -> exp.Expression:
     if measure.formula is not None:
         return _formula_aggregate(measure.formula, alias, None)
     column = _column(alias, measure.column.name)
-    aggregate = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[measure.kind](this=column)
-    if measure.scale != 1.0:
-        # A float divisor: integer milliseconds / 60000 would truncate to whole minutes on some engines.
-        return exp.Div(this=aggregate, expression=exp.Literal.number(repr(float(measure.scale))))
-    return aggregate
+    return _in_unit(measure, {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[measure.kind](this=column))
+
+
+def _in_unit(measure: Measure, aggregate: exp.Expression) -> exp.Expression:
+    """The aggregate in the unit the question asked for ("in minutes")."""
+    if measure.scale == 1.0:
+        return aggregate
+    # A float divisor: integer milliseconds / 60000 would truncate to whole minutes on some engines.
+    return exp.Div(this=aggregate, expression=exp.Literal.number(repr(float(measure.scale))))
 
 
 def _measure_name(measure: Measure) -> str:
@@ -414,17 +429,12 @@ def _measure_name(measure: Measure) -> str:
 
 def _exists(item: Filter, outer: str, model: SemanticModel, bind) -> exp.Expression:
     """EXISTS (rows that point at the outer row, up to the value's table, holding the value)."""
-    chain, aliases = list(item.via), {}
-    first = chain[0]  # child -> the measured table
-    aliases[first.child] = "s0"
+    first = item.via[0]  # a table pointing at the measured table
+    aliases = {first.parent: outer, first.child: "s0"}
     inner = exp.select(exp.Literal.number(1)).from_(_table(model.entity(first.child), "s0"))
     links = [_column("s0", left).eq(_column(outer, right)) for left, right in zip(first.child_columns, first.parent_columns)]
-    for relation in chain[1:]:
-        if relation.parent in aliases:  # down again: a table that points at the last one (InvoiceLine -> Invoice)
-            new, known, new_columns, known_columns = relation.child, relation.parent, relation.child_columns, relation.parent_columns
-        else:
-            new, known, new_columns, known_columns = relation.parent, relation.child, relation.parent_columns, relation.child_columns
-        alias = aliases.setdefault(new, f"s{len(aliases)}")
+    for new, known, new_columns, known_columns in via_steps(item.via):
+        alias = aliases.setdefault(new, f"s{len(aliases) - 1}")
         on = exp.and_(*[_column(alias, a).eq(_column(aliases[known], b)) for a, b in zip(new_columns, known_columns)])
         inner = inner.join(_table(model.entity(new), alias), on=on)
     holds = _column(aliases[item.column.table], item.column.name).eq(bind(item.value, item))
@@ -475,10 +485,7 @@ def _conditional(measure: Measure, alias: str, condition: exp.Expression) -> exp
         case = exp.Case(ifs=[exp.If(this=condition.copy(), true=value)], default=exp.Literal.number(0))
         return exp.Sum(this=case)
     case = exp.Case(ifs=[exp.If(this=condition.copy(), true=value)])
-    aggregate = {"avg": exp.Avg, "min": exp.Min, "max": exp.Max}[measure.kind](this=case)
-    if measure.scale != 1.0:
-        return exp.Div(this=aggregate, expression=exp.Literal.number(repr(float(measure.scale))))
-    return aggregate
+    return _in_unit(measure, {"avg": exp.Avg, "min": exp.Min, "max": exp.Max}[measure.kind](this=case))
 
 
 def _compare(column: exp.Expression, op: str, value: exp.Expression) -> exp.Expression:

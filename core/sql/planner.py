@@ -52,6 +52,8 @@ _COMPARISONS = ((("more", "than"), ">"), (("greater", "than"), ">"), (("over",),
                 (("at", "least"), ">="), (("less", "than"), "<"), (("fewer", "than"), "<"), (("under",), "<"),
                 (("below",), "<"), (("at", "most"), "<="), (("equal", "to"), "="), (("exactly",), "="),
                 (("of",), "="), (("at",), "="), (("is",), "="), (("=",), "="))
+# Without a column named before them these say nothing exact ("tracks of 5 minutes", "invoices at 20").
+_UNNAMED_COMPARISONS = tuple((words, op) for words, op in _COMPARISONS if words not in {("of",), ("at",), ("is",), ("=",)})
 _NUMBER_WORDS = {word: index for index, word in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve".split())}
 _WHICH = frozenset({"which", "what", "who"})
@@ -127,6 +129,13 @@ class ValueIndex:
     names: frozenset[tuple[str, ...]]
     phrases: dict[tuple[str, ...], tuple[Entity | Column | Metric, ...]]
     aliases: dict[tuple[str, ...], dict[str, list[Column]]] = field(default_factory=dict)  # the analyst's spellings
+
+    def values_of(self, column: Column) -> set[str]:
+        """Every value known to be in ``column``: its category values, the names indexed, the analyst's spellings."""
+        known = set(column.values)
+        for spelled in (*self.index.values(), *self.aliases.values()):
+            known.update(value for value, columns in spelled.items() if column in columns)
+        return known
 
     @property
     def name_words(self) -> frozenset[str]:
@@ -301,6 +310,7 @@ class _Reader:
         self.compared: tuple[Column, tuple, tuple[str, str]] | None = None  # two values of one column compared
         self.grouped_by: Entity | None = None  # the listed rows a "which X have more than N Y" groups by
         self.tokens = [_Token(m.group(0), fold(m.group(0).lstrip("$")), m.span()) for m in _TOKEN.finditer(question)]
+        self.lowers = frozenset(t.lower for t in self.tokens)  # the words as written, for cue words
 
     # ---- the whole reading ---------------------------------------------------------------
 
@@ -376,17 +386,14 @@ class _Reader:
                 self._use_bare_years()
         return None if self.periods else found
 
-    def _lowers(self) -> set[str]:
-        return {t.lower for t in self.tokens}
-
     def _compares(self) -> bool:
         """Whether two periods or values are to be set side by side: "versus", "compared with", "than";
         "or" only with a "more"/"less" ("did we make more in 2022 or 2024"), else it is either value."""
-        lowers = self._lowers()
+        lowers = self.lowers
         return bool((_COMPARE_CUES - {"or"}) & lowers) or ("or" in lowers and bool(_MORE_WORDS & lowers))
 
     def _change_cue(self) -> bool:
-        return bool(_CHANGE_CUES & self._lowers()) or self._asks_how_much_more()
+        return bool(_CHANGE_CUES & self.lowers) or self._asks_how_much_more()
 
     def _asks_how_much_more(self) -> bool:
         """"how much more", "how many fewer": the answer is a difference."""
@@ -409,7 +416,7 @@ class _Reader:
             column = self._own_date(root, mentions, first.phrase)
             labels = (_label(first.phrase), _label(second.phrase))
             # "change from 2022 to 2023", "grew from ...": the later minus the earlier; otherwise as asked
-            if _CHANGE_CUES & self._lowers():
+            if _CHANGE_CUES & self.lowers:
                 first, second, labels = second, first, labels[::-1]
             comparison = Comparison(column, periods=(first, second), labels=labels, difference=difference)
             for period in (first, second):
@@ -652,14 +659,7 @@ class _Reader:
         return None
 
     def _number_before(self, position: int) -> int | None:
-        before = position - 1
-        if before >= 0 and not self.tokens[before].used:
-            text = self.tokens[before].lower
-            number = _NUMBER_WORDS.get(text, int(text) if text.isdigit() else None)
-            if number is not None and number > 0:
-                self.tokens[before].used = True
-                return number
-        return None
+        return self._count_at(position - 1)
 
     def _verbs_of(self, plan: Plan, joins: list[Relationship]) -> None:
         """A verb made from a name the plan uses says nothing more: "billed to Germany" is BillingCountry,
@@ -700,17 +700,10 @@ class _Reader:
         """"Which artists have more than 100 tracks?", "Which customers spent more than $45?": the listed rows
         grouped, kept when their count (or metric) passes the comparison."""
         for position in range(len(self.tokens)):
-            for words, op in _COMPARISONS:
-                if len(words) == 1 and words[0] in {"of", "at", "is", "="}:
-                    continue
-                window = self.tokens[position:position + len(words) + 1]
-                if len(window) < len(words) + 1 or tuple(t.lower for t in window[:-1]) != words \
-                        or any(t.used for t in window):
-                    continue
-                value = _number(window[-1].text)
+            for window, op in self._unnamed_comparisons(position):
+                value, number_at = _number(window[-1].text), position + len(window) - 1
                 if value is None:
                     continue
-                number_at = position + len(words)
                 measure = None
                 counted = self._next_mention(mentions, number_at)
                 if counted is not None and counted.start == number_at + 1:
@@ -1112,19 +1105,21 @@ class _Reader:
                     filters.append(Filter(upper.column, ">=", low * scale, upper.said))
                     filters.append(upper)
                     continue
-            for words, op in _COMPARISONS:
-                if len(words) == 1 and words[0] in {"of", "at", "is", "="}:
-                    continue  # too loose without a named column: "tracks of 5 minutes" says nothing exact
-                window = self.tokens[position:position + len(words) + 1]
-                if len(window) < len(words) + 1 or tuple(t.lower for t in window[:-1]) != words \
-                        or any(t.used for t in window):
-                    continue
-                value, kind = _number(window[-1].text), self._kind_written(position + len(words))
+            for window, op in self._unnamed_comparisons(position):
+                number_at = position + len(window) - 1
+                value, kind = _number(window[-1].text), self._kind_written(number_at)
                 if value is not None and kind is not None:
-                    filters.append(self._quantity_filter(kind, op, value, position, position + len(words),
-                                                         mentions, root))
+                    filters.append(self._quantity_filter(kind, op, value, position, number_at, mentions, root))
                     break
         return filters
+
+    def _unnamed_comparisons(self, position: int):
+        """Each comparison phrase written at ``position`` with a word after it, unused: (its words and that word, op)."""
+        for words, op in _UNNAMED_COMPARISONS:
+            window = self.tokens[position:position + len(words) + 1]
+            if len(window) == len(words) + 1 and tuple(t.lower for t in window[:-1]) == words \
+                    and not any(t.used for t in window):
+                yield window, op
 
     def _between(self, position: int) -> tuple[float, float, int] | None:
         """"between 3 and 4": the two numbers and where the second is."""
@@ -1240,14 +1235,18 @@ class _Reader:
         return None
 
     def _number_after(self, position: int) -> int | None:
-        following = position + 1
-        if following < len(self.tokens):
-            text = self.tokens[following].lower
-            number = _NUMBER_WORDS.get(text, int(text) if text.isdigit() else None)
-            if number is not None and number > 0:
-                self.tokens[following].used = True
-                return number
-        return None
+        return self._count_at(position + 1)
+
+    def _count_at(self, position: int) -> int | None:
+        """A count written at ``position`` ("5", "five"), used up; None when there is none."""
+        if not 0 <= position < len(self.tokens) or self.tokens[position].used:
+            return None
+        text = self.tokens[position].lower
+        number = _NUMBER_WORDS.get(text, int(text) if text.isdigit() else None)
+        if number is None or number <= 0:
+            return None
+        self.tokens[position].used = True
+        return number
 
     def _use_mention(self, mention: _Mention) -> None:
         for token in self.tokens[mention.start:mention.end]:

@@ -59,6 +59,7 @@ _MAX_ROWS_FOR_NAMES = 1_000_000
 _MAX_NAME_CHARS = 60
 _MAX_NAME_WORDS = 6
 _VALUES_SECONDS = 300.0  # as the schema cache keeps column values
+_SEMANTIC_SECONDS = 10.0  # another process's save of the semantic model is seen within this (this one's at once)
 _ABSTAIN_HINT = ("Ask one of the questions below, add a question/SQL pair in the Training tab, or configure an LLM "
                  "(AW_LLM_PROVIDER: ollama, openai or llamacpp) so the workbench can write SQL itself.")
 
@@ -121,7 +122,8 @@ class SqlService:
         self._value_indexes: dict[str, tuple[SemanticModel, float, ValueIndex]] = {}
         self._spans: dict[tuple[str, str], tuple[float, tuple[str, str] | None]] = {}
         self._semantic = SemanticModelStore(metadata)
-        self._overridden: dict[str, tuple[SemanticModel, int, SemanticModel]] = {}
+        # connection id -> (derived model, saved version or None, the model used, when the version was read)
+        self._overridden: dict[str, tuple[SemanticModel, int | None, SemanticModel, float]] = {}
         self._known_workspaces: set[str] = set()
         self._history = QueryHistory(metadata)
 
@@ -367,7 +369,7 @@ class SqlService:
             reply = llm.complete(messages, json_schema=schema, options=reply_options(llm, "sql"))
             data = parse_json_reply(reply if isinstance(reply, str) else "".join(reply), schema)
             values = self._value_index(saved, model)
-            plan = read_plan(data, model, values_of=lambda column: _known_values(values, column))
+            plan = read_plan(data, model, values_of=values.values_of)
             joins = plan_joins(plan, model)
         except (LLMReplyError, InvalidInput, LLMUnavailable) as refused:
             # A prompt too long for a small model is a refused plan too: the SQL path has its own budget.
@@ -379,22 +381,27 @@ class SqlService:
         analyst's saved additions (synonyms, value spellings, metrics) applied."""
         saved = self.connection(workspace, connection)
         derived = self._derived_model(saved)
-        latest = self._semantic.latest(saved.workspace, saved.id)
-        if latest is None:
-            return derived
         with self._lock:
             cached = self._overridden.get(saved.id)
-        if cached is not None and cached[0] is derived and cached[1] == latest.version:
-            return cached[2]
-        try:
-            overrides = parse_overrides(latest.content, derived, allowed_functions=self._functions(saved))
-        except InvalidInput:
-            # Saved against an older schema (a column since dropped): the derived model still answers, and
-            # the Semantic model tab shows the error when the analyst opens it.
-            return derived
-        model = apply_overrides(derived, overrides)
+        fresh = cached is not None and cached[0] is derived
+        if fresh and time.monotonic() - cached[3] < _SEMANTIC_SECONDS:
+            return cached[2]  # asked again within seconds: no metadata query on every question
+        latest = self._semantic.latest(saved.workspace, saved.id)
+        version = latest.version if latest is not None else None
+        if fresh and cached[1] == version:
+            model = cached[2]
+        elif latest is None:
+            model = derived
+        else:
+            try:
+                model = apply_overrides(derived, parse_overrides(latest.content, derived,
+                                                                 allowed_functions=self._functions(saved)))
+            except InvalidInput:
+                # Saved against an older schema (a column since dropped): the derived model still answers, and
+                # the Semantic model tab shows the error when the analyst opens it.
+                model = derived
         with self._lock:
-            self._overridden[saved.id] = (derived, latest.version, model)
+            self._overridden[saved.id] = (derived, version, model, time.monotonic())
         return model
 
     def semantic_yaml(self, workspace: str, connection: ConnectionRef = None) -> str:
@@ -648,14 +655,6 @@ def _too_many_ties(answer: SqlAnswer) -> str:
                 "answer; ask for the ranking instead (without 'the most').")
     return (f"The top {plan.limit} is not one set of rows here: {len(rows)} rows tie at or inside the cut. "
             "Ask for a smaller or larger N, or for the ranking without a top N.")
-
-
-def _known_values(values: ValueIndex, column) -> set[str]:
-    """Every value the planner knows ``column`` holds (category values, indexed names, the analyst's spellings)."""
-    known = set(column.values)
-    for spelled in (*values.index.values(), *values.aliases.values()):
-        known.update(value for value, columns in spelled.items() if column in columns)
-    return known
 
 
 def _iso(value: Any) -> str:

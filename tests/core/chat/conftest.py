@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import sqlite3
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from core.settings import Settings
 from core.workbench import build_workbench
 from tests.conftest import clean_env
+from tests.core.sql.conftest import CHINOOK_SQLITE
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +28,19 @@ def demo_workbench(tmp_path_factory, embedder):
     assert all(r.status == "ingested" for r in results)
     workbench.demo_db = demo_dir / "retail.db"
     yield workbench
+    workbench.close()
+
+
+@pytest.fixture(scope="module")
+def chinook_chat(tmp_path_factory, embedder):
+    """Workspace "music" with a temporary copy of Chinook (a database nobody here designed) connected, untrained."""
+    tmp = tmp_path_factory.mktemp("chat-chinook")
+    copy = tmp / "chinook.sqlite"
+    shutil.copyfile(CHINOOK_SQLITE, copy)  # a temporary copy, read-only to the workbench
+    workbench = build_workbench(Settings.from_env(clean_env(), AW_DATA_DIR=str(tmp / "data")), embedder=embedder)
+    workspace = workbench.workspace("music")
+    workspace.sql.add_connection("chinook", f"sqlite:///{copy}")
+    yield workspace
     workbench.close()
 
 
