@@ -225,9 +225,12 @@ def launch(settings: Settings, workbench=None, *, endpoint: EndpointSettings, pr
     """
     check_exposure(endpoint)
     if workbench is None:
+        from core.warm_up import start_warm_up
         from core.workbench import build_workbench
 
         workbench = build_workbench(settings)
+        # The model loads while the server starts, not on the first caller's answer.
+        start_warm_up(workbench)
     app = build_app(workbench, endpoint)
     app.queue(default_concurrency_limit=endpoint.concurrency, max_size=endpoint.concurrency * 16)
     app.launch(

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from core.errors import ConfigError
+from core.query_vectors import RecentQueryVectors
 
 FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
@@ -194,6 +195,7 @@ class ManifestCheckedEmbedder:
 
     def __init__(self, inner: Any, state: DataDirState) -> None:
         self._inner, self._state = inner, state
+        self._recent = RecentQueryVectors()  # one embedder, one model: a question's vector never changes
 
     def embed(self, texts):
         self._state.refuse_if_mixed()
@@ -201,7 +203,7 @@ class ManifestCheckedEmbedder:
 
     def embed_query(self, text: str):
         self._state.refuse_if_mixed()
-        return self._inner.embed_query(text)
+        return self._recent.get(text, self._inner.embed_query)
 
     def __getattr__(self, name: str) -> Any:  # model_id, dimension, count_tokens...: unchanged
         return getattr(self._inner, name)

@@ -25,8 +25,6 @@ import datetime as dt
 import hashlib
 import logging
 import re
-import threading
-from collections import OrderedDict
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
@@ -49,7 +47,6 @@ logger = logging.getLogger(__name__)
 KINDS = ("ddl", "documentation", "question_sql")
 _SUFFIX = {"ddl": "ddl", "documentation": "doc", "question_sql": "sql"}
 _ID_PREFIX = {"ddl": "ddl", "documentation": "doc", "question_sql": "sql"}
-_EMBEDDING_CACHE_SIZE = 8  # one ask embeds its question once; a few recent ones are enough
 # Items embedded and stored per round of add_many: small enough that a schema of thousands of
 # tables neither holds the data lock long nor piles up vectors.
 _STORE_BATCH = 256
@@ -232,8 +229,6 @@ class WorkbenchVanna(VannaBase):
         self._write_lock = write_lock.shared if write_lock is not None else nullcontext
         self.limits = {"ddl": n_ddl, "documentation": n_documentation, "question_sql": n_pairs}
         self.static_documentation = _PLACEHOLDER_NOTE
-        self._embeddings: OrderedDict[str, Any] = OrderedDict()
-        self._embeddings_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"WorkbenchVanna(workspace={self.workspace!r}, connection_id={self.connection_id!r})"
@@ -402,17 +397,9 @@ class WorkbenchVanna(VannaBase):
         return [float(x) for x in self._vector(data)]
 
     def _vector(self, text: str):
-        # generate_sql looks up pairs, DDL and notes for the same question: embed it once.
-        with self._embeddings_lock:
-            if text in self._embeddings:
-                self._embeddings.move_to_end(text)
-                return self._embeddings[text]
-        vector = self.embedder.embed_query(text)
-        with self._embeddings_lock:
-            self._embeddings[text] = vector
-            while len(self._embeddings) > _EMBEDDING_CACHE_SIZE:
-                self._embeddings.popitem(last=False)
-        return vector
+        # generate_sql looks up pairs, DDL and notes for the same question; the workbench's embedder keeps
+        # recent question vectors (core/query_vectors.py), so that is one embedding.
+        return self.embedder.embed_query(text)
 
     def _nearest(self, kind: str, question: str, k: int | None = None):
         return self.vectors.query(self.workspace, collection_purpose(self.connection_id, kind), self._vector(question),
