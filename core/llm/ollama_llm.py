@@ -97,20 +97,37 @@ class OllamaLLM:
         log.debug(
             "ollama chat: model=%s messages=%d stream=%s json=%s", self.model, len(messages), stream, json_schema is not None
         )
+        client = self._client_for(bounds.timeout)
         if not stream:
             try:
-                response = self._client.chat(**request, stream=False)
+                response = client.chat(**request, stream=False)
             except Exception as exc:  # narrowed and re-raised by _unavailable
-                raise self._down(self._unavailable(exc)) from exc
+                raise self._down(self._unavailable(exc, bounds.timeout)) from exc
+            finally:
+                if client is not self._client:
+                    client.close()
             return response.message.content or ""
         try:
-            chunks = self._client.chat(**request, stream=True)
+            chunks = client.chat(**request, stream=True)
             first = next(chunks, None)
         except Exception as exc:
-            raise self._down(self._unavailable(exc)) from exc
-        return self._pieces(first, chunks, deadline)
+            if client is not self._client:
+                client.close()
+            raise self._down(self._unavailable(exc, bounds.timeout)) from exc
+        return self._pieces(first, chunks, deadline, client)
 
-    def _pieces(self, first: Any, chunks: Generator[Any, None, None], deadline: Deadline) -> Iterator[str]:
+    def _client_for(self, timeout: float) -> ollama.Client:
+        """The client for a call that may wait ``timeout`` s: the shared one, or its own for a call that asked for less.
+
+        The ollama client takes its timeout only when built, and a whole (not streamed) reply sends nothing until
+        it is done, so without its own client a call's lower limit would wait out AW_LLM_TIMEOUT instead.
+        """
+        if timeout >= self._settings.timeout_seconds:
+            return self._client
+        return ollama.Client(host=self._settings.ollama_host, timeout=timeout)
+
+    def _pieces(self, first: Any, chunks: Generator[Any, None, None], deadline: Deadline,
+                client: ollama.Client) -> Iterator[str]:
         try:
             chunk = first
             while chunk is not None:
@@ -124,10 +141,12 @@ class OllamaLLM:
         except LLMUnavailable:
             raise
         except Exception as exc:
-            raise self._down(self._unavailable(exc)) from exc
+            raise self._down(self._unavailable(exc, deadline.seconds)) from exc
         finally:
             # A reader that stops early must not leave the HTTP response open: closing it stops Ollama generating.
             chunks.close()
+            if client is not self._client:
+                client.close()
 
     def available(self) -> tuple[bool, str]:
         """Whether the server answers /api/tags and has the model; remembered for AW_LLM_AVAILABILITY_TTL s."""
