@@ -229,8 +229,8 @@ def launch(settings: Settings, workbench=None, *, endpoint: EndpointSettings, pr
         from core.workbench import build_workbench
 
         workbench = build_workbench(settings)
-        # The model loads while the server starts, not on the first caller's answer.
-        start_warm_up(workbench)
+        if settings.warm_up:  # the model loads while the server starts, not on the first caller's answer
+            start_warm_up(workbench)
     app = build_app(workbench, endpoint)
     app.queue(default_concurrency_limit=endpoint.concurrency, max_size=endpoint.concurrency * 16)
     app.launch(

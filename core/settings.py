@@ -96,6 +96,7 @@ SETTINGS_TABLE: tuple[SettingSpec, ...] = (
     SettingSpec("AW_DATA_DIR", "core", "data_dir", "data", "Folder for every embedded store (metadata, Chroma, graph, keyword index, demo data)."),
     SettingSpec("AW_METADATA_URL", "core", "metadata_url", "", "SQLAlchemy URL of the metadata store. Empty: a SQLite file `workbench.db` in the data dir."),
     SettingSpec("AW_DEFAULT_WORKSPACE", "core", "default_workspace", "default", "Workspace used when none is chosen."),
+    SettingSpec("AW_WARM_UP", "core", "warm_up", "true", "Load the embedding model, the stores and the database's value index in the background when the app or the endpoint starts, so the first answer is fast.", _bool),
     SettingSpec("AW_VECTOR_STORE", "core", "vector_store", "chroma", "Vector store: `chroma` (embedded, or a server when AW_CHROMA_HOST is set).", _choice(*backend_names("vectors"))),
     SettingSpec("AW_CHROMA_HOST", "chroma", "host", "", "Chroma server host. Empty: embedded Chroma under `<data dir>/chroma`."),
     SettingSpec("AW_CHROMA_PORT", "chroma", "port", "8000", "Chroma server port.", _positive_int),
@@ -306,6 +307,7 @@ class Settings:
     llm: LLMSettings
     sql: SQLSettings
     ingest: IngestSettings
+    warm_up: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: str) -> "Settings":
@@ -349,6 +351,7 @@ class Settings:
             data_dir=data_dir,
             metadata_url=metadata_url,
             default_workspace=core["default_workspace"].strip(),
+            warm_up=core["warm_up"],
             vector_store=core["vector_store"],
             chroma=ChromaSettings(path=data_dir / "chroma", **v["chroma"]),
             embeddings=EmbeddingSettings(**v["embeddings"], ollama_host=v["llm"]["ollama_host"],

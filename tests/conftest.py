@@ -59,6 +59,8 @@ def app_env(monkeypatch, tmp_path):
     for key in [k for k in os.environ if k.startswith("AW_")]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("AW_DATA_DIR", str(tmp_path / "data"))
+    # A page test builds a new workbench each time: warming it would load a model most tests never use.
+    monkeypatch.setenv("AW_WARM_UP", "false")
     monkeypatch.chdir(ROOT)
     import streamlit as st
 

@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.errors import WorkbenchError
 from core.settings import Settings
+from core.warm_up import start_warm_up
 from core.workbench import Workbench, build_workbench
 
 WORKSPACE_KEY = "workspace"
@@ -13,7 +14,10 @@ WORKSPACE_KEY = "workspace"
 
 @st.cache_resource(show_spinner="Starting the workbench...")
 def get_workbench() -> Workbench:
-    return build_workbench(Settings.from_env())
+    workbench = build_workbench(Settings.from_env())
+    if workbench.settings.warm_up:  # the first chat answer should not be the one that loads the model
+        start_warm_up(workbench)
+    return workbench
 
 
 def current_workspace_name() -> str:

@@ -47,3 +47,17 @@ def test_the_background_thread_does_not_keep_a_process_alive(workbench):
     assert thread.daemon
     thread.join(timeout=120)
     assert not thread.is_alive()
+
+
+def test_warming_is_a_setting_on_by_default(tmp_path):
+    import pytest
+
+    from core.errors import ConfigError
+    from core.settings import Settings
+    from tests.conftest import clean_env
+
+    base = clean_env() | {"AW_DATA_DIR": str(tmp_path)}
+    assert Settings.from_env(base).warm_up is True
+    assert Settings.from_env(base, AW_WARM_UP="false").warm_up is False
+    with pytest.raises(ConfigError, match="AW_WARM_UP"):
+        Settings.from_env(base, AW_WARM_UP="sometimes")
