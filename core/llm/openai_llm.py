@@ -155,8 +155,7 @@ class OpenAILLM:
             else:
                 # json_object only promises some JSON: the schema goes in the prompt, and the reply is still validated.
                 body["response_format"] = {"type": "json_object"}
-                sent.insert(0, {"role": "system", "content": "Reply with one JSON object that matches this JSON schema: "
-                                                           + json.dumps(json_schema)})
+                _say_schema(sent, json_schema)
         return body
 
     def _post(self, body: dict, deadline: Deadline, *, stream: bool) -> httpx.Response:
@@ -186,8 +185,7 @@ class OpenAILLM:
                 self._json_mode = "json_object"
                 schema = body["response_format"]["json_schema"]["schema"]
                 body["response_format"] = {"type": "json_object"}
-                body["messages"].insert(0, {"role": "system", "content": "Reply with one JSON object that matches "
-                                                                         "this JSON schema: " + json.dumps(schema)})
+                _say_schema(body["messages"], schema)
                 return True
             if "max_tokens" in body and "max_completion_tokens" in text:
                 self._tokens_field = "max_completion_tokens"
@@ -311,6 +309,19 @@ class OpenAILLM:
     def _detail(self, value: Any) -> str:
         text = value.get("message", "") if isinstance(value, dict) else str(value)
         return _scrub(" ".join(str(text).split())[:300].rstrip("."), self._key) or "no detail"
+
+
+def _say_schema(messages: list[dict], schema: dict) -> None:
+    """Put the schema in the prompt, in the conversation's system message when it has one.
+
+    Not as a second system message: many chat templates (Llama 2's, Mistral's) allow one system message
+    only and refuse the request ("Conversation roles must alternate"), which would fail every JSON call.
+    """
+    instruction = "Reply with one JSON object that matches this JSON schema: " + json.dumps(schema)
+    if messages and messages[0].get("role") == "system":
+        messages[0] = {**messages[0], "content": f"{messages[0]['content']}\n\n{instruction}"}
+    else:
+        messages.insert(0, {"role": "system", "content": instruction})
 
 
 def _timeout(deadline: Deadline, connect_cap: float) -> httpx.Timeout:
