@@ -22,6 +22,7 @@ from core.chat.sources import distinct_text_values, graph_source, markdown_table
 from core.errors import InvalidInput, LLMUnavailable, WorkbenchError
 from core.llm.bounds import reply_options
 from core.llm.pinned import PinnedLLM
+from core.llm.tokens import token_counter
 from core.records import Answer, QueryResult, Source
 from core.text_safety import escape_markdown
 
@@ -243,7 +244,7 @@ class Assistant:
         counted; the oldest turns give way if those alone leave the evidence too little; the evidence gets
         the rest (``budget.fit_sources``: longest cut first, then the last left out).
         """
-        count = budget.token_counter(llm)
+        count = token_counter(llm)
         num_ctx = budget.context_length(llm)
         cap = reply_options(llm, "answer")["max_tokens"]
         reply_tokens = budget.reply_reserve(num_ctx, cap)

@@ -24,38 +24,12 @@ from core.records import Source
 
 logger = logging.getLogger(__name__)
 
-CHARS_PER_TOKEN = 3  # bytes of UTF-8 per token in the estimate: fewer than any tokenizer here uses for prose
 MESSAGE_OVERHEAD = 8  # tokens a chat template adds around each message (role markers, separators)
 MARGIN = 16  # tokens kept free for the template's start of the reply and rounding
 MIN_SOURCE_TOKENS = 48  # a source cut below this says too little to be worth its place
 ELLIPSIS = " …"
 TRIMMED = "trimmed"
 DROPPED = "dropped"
-
-
-def estimate_tokens(text: str) -> int:
-    """A count no tokenizer in use exceeds for ordinary text: one token per three bytes."""
-    return math.ceil(len(text.encode("utf-8")) / CHARS_PER_TOKEN)
-
-
-def token_counter(llm: Any) -> Callable[[str], int]:
-    """The provider's ``count_tokens`` when it has one, falling back to the estimate if it fails."""
-    count = getattr(llm, "count_tokens", None)
-    if not callable(count):
-        return estimate_tokens
-    failed: list[str] = []
-
-    def counted(text: str) -> int:
-        if failed:
-            return estimate_tokens(text)
-        try:
-            return int(count(text))
-        except Exception as exc:  # a tokenizer that fails must not cost the answer: estimate instead
-            failed.append(str(exc))
-            logger.warning("token counting failed, estimating instead: %s", exc)
-            return estimate_tokens(text)
-
-    return counted
 
 
 def context_length(llm: Any) -> int:

@@ -35,6 +35,7 @@ from vanna.legacy.base import VannaBase
 from core.errors import InvalidInput, LLMReplyError, NotFound, UnsafeSQL
 from core.llm.base import Message
 from core.llm.bounds import reply_options
+from core.llm.tokens import token_counter
 from core.metadata import MetadataStore, new_id, now_iso, query_history, training_items
 from core.sql.certified import Candidate, CertifiedParameter, parameters_from_json, parameters_to_json
 from core.sql.guard import DIALECT_LABELS
@@ -215,16 +216,17 @@ class WorkbenchVanna(VannaBase):
     def __init__(self, *, workspace: str, connection_id: str, dialect: str, embedder: Any, vectors: Any,
                  metadata: MetadataStore, llm: Any, max_prompt_tokens: int = 6000,
                  n_ddl: int = 8, n_documentation: int = 6, n_pairs: int = 6, write_lock: Any = None) -> None:
-        # Vanna counts a token as 4 characters; schema text runs nearer 3 per token in real tokenizers (SmolLM2's
-        # prompt of "1228 tokens" was 2153), so its budget is given in its own units: the prompt then fits.
+        # Vanna adds the DDL, notes and examples that fit max_tokens, counted by str_to_approx_token_count,
+        # which here is the model's own tokenizer (or a safe estimate): the prompt fits the context.
         super().__init__(config={"dialect": DIALECT_LABELS.get(dialect, dialect),
-                                 "max_tokens": max(256, max_prompt_tokens * 3 // 4)})
+                                 "max_tokens": max(256, max_prompt_tokens)})
         self.workspace = workspace
         self.connection_id = connection_id
         self.embedder = embedder
         self.vectors = vectors
         self.metadata = metadata
         self.llm = llm
+        self._count_tokens = token_counter(llm)
         # Held shared around each write of a row and its vector, so a backup never takes one without the other.
         self._write_lock = write_lock.shared if write_lock is not None else nullcontext
         self.limits = {"ddl": n_ddl, "documentation": n_documentation, "question_sql": n_pairs}
@@ -238,6 +240,11 @@ class WorkbenchVanna(VannaBase):
         if name in BLOCKED_METHODS:
             raise UnsafeSQL(f"Vanna's {name} cannot be replaced: every statement goes through the read-only runner.")
         super().__setattr__(name, value)
+
+    def str_to_approx_token_count(self, string: str) -> int:
+        # Vanna's own count is 4 characters a token; schema text runs nearer 3 in real tokenizers (SmolLM2
+        # read a prompt Vanna put at 1,228 tokens as 2,153), which overflowed small contexts.
+        return self._count_tokens(string)
 
     def log(self, message: str, title: str = "Info") -> None:
         # Vanna prints prompts and replies to stdout; keep them in debug logs instead.

@@ -8,6 +8,7 @@ import pytest
 
 from core.chat import budget
 from core.ingest.pipeline import Upload
+from core.llm.tokens import estimate_tokens
 from core.records import Source
 from core.settings import Settings
 from core.workbench import build_workbench
@@ -28,7 +29,7 @@ def long_policy() -> bytes:
     return body.encode()
 
 
-def prompt_tokens(messages, count=budget.estimate_tokens) -> int:
+def prompt_tokens(messages, count=estimate_tokens) -> int:
     return sum(count(m.content) + budget.MESSAGE_OVERHEAD for m in messages)
 
 
@@ -48,7 +49,7 @@ def test_the_prompt_and_the_reply_fit_the_context_and_trimmed_sources_are_marked
     workbench, llm = small_context
     question = "How are damaged items and late deliveries refunded?"
     evidence = workbench.assistant.gather("default", question, llm=ScriptedLLM(available=(False, "rules only")))
-    full = sum(budget.estimate_tokens(budget.source_block(s)) for s in evidence.sources)
+    full = sum(estimate_tokens(budget.source_block(s)) for s in evidence.sources)
     assert full > 768 - 256, "the test's evidence must not fit on its own, or nothing is proved"
 
     llm.enqueue(ROUTE_DOCUMENTS).enqueue("Damaged items are refunded [1]. Also [4].")
@@ -89,9 +90,9 @@ def source(index: int, text: str) -> Source:
 def test_the_longest_evidence_is_cut_first_and_short_facts_stay_whole():
     short_a, short_b = "Refunds take 7 days.", "Receipts are required."
     sources = (source(1, short_a), source(2, "word " * 400), source(3, short_b))
-    full = sum(budget.estimate_tokens(budget.source_block(s)) for s in sources)
+    full = sum(estimate_tokens(budget.source_block(s)) for s in sources)
 
-    fitted = budget.fit_sources(sources, full // 3, budget.estimate_tokens)
+    fitted = budget.fit_sources(sources, full // 3, estimate_tokens)
 
     assert fitted.tokens <= full // 3
     assert [s.text for s in fitted.sent][0::2] == [short_a, short_b]
@@ -104,7 +105,7 @@ def test_the_lowest_ranked_sources_are_left_out_when_cutting_is_not_enough():
     sources = tuple(source(i, "evidence " * 100) for i in range(1, 7))
     available = 3 * budget.MIN_SOURCE_TOKENS + 10
 
-    fitted = budget.fit_sources(sources, available, budget.estimate_tokens)
+    fitted = budget.fit_sources(sources, available, estimate_tokens)
 
     assert fitted.tokens <= available
     assert [s.index for s in fitted.sent] == [1, 2, 3]
@@ -114,7 +115,7 @@ def test_the_lowest_ranked_sources_are_left_out_when_cutting_is_not_enough():
 
 def test_evidence_that_fits_is_untouched():
     sources = (source(1, "Refunds take 7 days."),)
-    fitted = budget.fit_sources(sources, 1000, budget.estimate_tokens)
+    fitted = budget.fit_sources(sources, 1000, estimate_tokens)
     assert fitted.sources == sources and not fitted.changed and fitted.sources[0].reference == sources[0].reference
 
 

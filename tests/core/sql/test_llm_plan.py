@@ -105,3 +105,26 @@ def test_the_real_tiny_model_either_gives_a_checked_plan_or_falls_back(tmp_path,
         assert answer.interpretation and answer.planned is not None  # names all came from the schema's enums
     else:
         assert "not verified" in answer.message
+
+
+def test_the_sql_prompt_fits_the_context_counted_with_the_models_own_tokenizer(tmp_path, embedder, sqlite_chinook):
+    from core.registry import build_chosen
+
+    settings = Settings.from_env(clean_env(), AW_DATA_DIR=str(tmp_path / "data"),
+                                 **model_env(smollm2_path(), AW_LLM_NUM_CTX="1024"))
+    llm = build_chosen("llm", settings)
+    workbench = build_workbench(settings, embedder=embedder, llm=llm)
+    try:
+        sql = workbench.workspace().sql
+        saved = sql.add_connection("chinook", sqlite_chinook.url)
+        ddls = [item.content for item in sql.train_schema(saved)]
+        adapter = workbench.sql._adapter(saved)
+        messages = adapter.get_sql_prompt(None, QUESTION, [], ddls, [])
+        context = messages[0].content.split("===Response Guidelines")[0]  # what Vanna trims to its budget
+        budget = int(1024 * 0.6)  # the workbench gives SQL prompts 60% of the context
+        assert sum(llm.count_tokens(ddl) for ddl in ddls) > budget  # the whole schema would not fit
+        assert llm.count_tokens(context) <= budget  # counted with SmolLM2's tokenizer, not 4 characters a token
+        kept = [ddl for ddl in ddls if ddl in context]
+        assert 0 < len(kept) < len(ddls)
+    finally:
+        workbench.close()
