@@ -179,10 +179,14 @@ class OpenAILLM:
         """Adapt to a server that refuses a JSON schema or ``max_tokens``; True when the request was changed."""
         text = _read_text(response).lower()
         with self._lock:
-            if "response_format" in body and body["response_format"]["type"] == "json_schema" and (
-                    "response_format" in text or "json_schema" in text or "schema" in text):
-                log.info("openai server at %s refuses json_schema; using json_object", self.host)
-                self._json_mode = "json_object"
+            if "response_format" in body and body["response_format"]["type"] == "json_schema" and "schema" in text:
+                if "response_format" in text or "json_schema" in text:  # the server has no schema support at all
+                    log.info("openai server at %s refuses json_schema; using json_object", self.host)
+                    self._json_mode = "json_object"
+                else:
+                    # llama.cpp's "JSON schema error at #/...": this one schema cannot become a grammar. Only this
+                    # request falls back; the server keeps constrained decoding for every other schema.
+                    log.info("openai server at %s cannot use this JSON schema; json_object for this request", self.host)
                 schema = body["response_format"]["json_schema"]["schema"]
                 body["response_format"] = {"type": "json_object"}
                 _say_schema(body["messages"], schema)

@@ -33,6 +33,7 @@ class ChatAttempt:
     body: dict
     refused: bool
     reply: str | None = None  # the model's text, for a whole (not streamed) reply that was forwarded
+    upstream_status: int | None = None  # what the real server answered, for a forwarded whole reply
 
     @property
     def response_format(self) -> str | None:
@@ -44,7 +45,9 @@ class SchemaRefusingProxy(LocalServer):
 
     name = "schema-refusing-openai"
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, *, refuse_schemas: bool = True) -> None:
+        # refuse_schemas=False forwards json_schema too: the proxy only records what the client sent.
+        self.refuse_schemas = refuse_schemas
         # No key of its own: the client's Authorization header is passed on, so upstream still checks it.
         self._upstream = upstream_client(upstream.rstrip("/").removesuffix("/v1"), "")
         self.attempts: list[ChatAttempt] = []
@@ -105,7 +108,7 @@ class _ProxyHandler(JSONHandler):
         if self.path != "/v1/chat/completions":
             self.send_json(404, {"error": {"message": f"{self.path} is not served here", "type": "not_found"}})
             return
-        if (body.get("response_format") or {}).get("type") == "json_schema":
+        if self.proxy.refuse_schemas and (body.get("response_format") or {}).get("type") == "json_schema":
             self.proxy._record(ChatAttempt(body, refused=True))
             self.send_json(400, REFUSAL)
             return
@@ -117,6 +120,7 @@ class _ProxyHandler(JSONHandler):
 
     def _forward_whole(self, body: dict, attempt: ChatAttempt) -> None:
         response = self.proxy._upstream.post(self.path, json=body, headers=self._auth())
+        attempt.upstream_status = response.status_code
         if response.status_code < 400:
             attempt.reply = response.json()["choices"][0]["message"].get("content") or ""
         self.send_bytes(response.status_code, response.content, response.headers.get("content-type", "application/json"))

@@ -169,3 +169,24 @@ def test_the_fallback_works_on_a_server_whose_template_allows_one_system_message
         assert len(proxy.attempts) - before == (2 if conversation is QUESTION else 1)
         assert isinstance(reply, str)  # whether it fits the schema is for the caller's parse_json_reply
     assert llm.available()[0]  # no refusal marked the provider down
+
+
+def test_a_schema_the_server_cannot_use_falls_back_for_that_request_only(openai_server, caplog):
+    # llama.cpp answers 400 "JSON schema error at #/properties/a: cannot resolve $ref" for a schema it cannot
+    # turn into a grammar; that says nothing about other schemas, which must keep constrained decoding.
+    unusable = {"type": "object", "properties": {"a": {"$ref": "#/nowhere"}}}
+    caplog.set_level(logging.INFO, logger="core.llm.openai_llm")
+    with SchemaRefusingProxy(openai_server[0], refuse_schemas=False) as passing:
+        settings = Settings.from_env(clean_env(), AW_DATA_DIR="/nonexistent-aw-test", AW_OPENAI_BASE_URL=passing.url,
+                                     AW_OPENAI_API_KEY=openai_server[1], AW_LLM_TEMPERATURE="0")
+        llm = build_chosen("llm", settings)
+        try:
+            llm.complete(QUESTION, json_schema=unusable, options={"max_tokens": 8})
+            llm.complete(QUESTION, json_schema=ANSWER, options={"max_tokens": 8})
+        finally:
+            llm.close()
+        first, retried, second = passing.attempts
+    assert first.response_format == "json_schema" and first.upstream_status == 400
+    assert retried.response_format == "json_object" and retried.upstream_status == 200
+    assert second.response_format == "json_schema" and second.upstream_status == 200  # not switched for good
+    assert "cannot use this JSON schema" in caplog.text and "refuses json_schema" not in caplog.text
