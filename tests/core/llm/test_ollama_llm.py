@@ -213,6 +213,20 @@ def test_a_slow_server_times_out_after_the_configured_seconds(make_llm):
     assert elapsed < 3
 
 
+def test_a_per_call_time_limit_below_the_setting_is_kept(make_llm):
+    # A call may ask for less time than AW_LLM_TIMEOUT (a router that must not hold up an answer); the
+    # client built for the setting's 120 s must not be the one that waits.
+    with FakeOllama(delay_seconds=5) as fake:
+        provider = make_llm(fake.url, AW_LLM_TIMEOUT="120")
+        fake.enqueue("too late")
+        started = time.monotonic()
+        with pytest.raises(LLMUnavailable, match=r"timed out after 0\.3 s"):
+            provider.complete(QUESTION, options={"timeout_seconds": 0.3})
+        elapsed = time.monotonic() - started
+
+    assert elapsed < 3
+
+
 def test_a_server_error_is_reported_with_its_reason(server, llm):
     server.enqueue_error(500, "model requires more system memory (9.1 GiB) than is available (4.0 GiB)")
 
