@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.errors import WorkbenchError
 from ui.page_guard import run_guarded
-from ui.state import WORKSPACE_KEY, get_workbench, show_error
+from ui.state import WORKSPACE_KEY, get_workbench, show_error, warm_in_background
 
 st.set_page_config(page_title="Analyst Workbench", page_icon=":material/analytics:", layout="wide")
 
@@ -67,3 +67,4 @@ except WorkbenchError as exc:
     st.stop()
 
 run_guarded(st.navigation(PAGES).run)
+warm_in_background()  # after the page: warming must not hold up the first thing an analyst sees

@@ -71,8 +71,8 @@ def running(command: list[str], env: dict[str, str], log_name: str) -> Iterator[
         log.close()
 
 
-def streamlit_command(port: int) -> list[str]:
-    return [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
+def streamlit_command(port: int, script: str = "app.py") -> list[str]:
+    return [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port), "--server.address",
             "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
             "--server.fileWatcherType", "none"]
 

@@ -14,10 +14,17 @@ WORKSPACE_KEY = "workspace"
 
 @st.cache_resource(show_spinner="Starting the workbench...")
 def get_workbench() -> Workbench:
-    workbench = build_workbench(Settings.from_env())
-    if workbench.settings.warm_up:  # the first chat answer should not be the one that loads the model
+    return build_workbench(Settings.from_env())
+
+
+@st.cache_resource(show_spinner=False)
+def warm_in_background() -> bool:
+    """Start warming the workbench once per process (AW_WARM_UP), after the first page is drawn, so the
+    first chat answer is not the one that loads the model, and the first page is not slowed by it."""
+    workbench = get_workbench()
+    if workbench.settings.warm_up:
         start_warm_up(workbench)
-    return workbench
+    return workbench.settings.warm_up
 
 
 def current_workspace_name() -> str:
