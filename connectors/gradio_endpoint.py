@@ -9,6 +9,13 @@ question was read). Each conversation id keeps its own memory.
 It refuses to start with a public share link or on a non-loopback address unless
 authentication is configured (AW_ENDPOINT_USERS and/or AW_ENDPOINT_TOKENS).
 
+The web chat needs a way for a browser to prove who it is: a login (AW_ENDPOINT_USERS), or no
+authentication at all on loopback. With API tokens only (AW_ENDPOINT_TOKENS) a browser has no way
+to send its token, so the page says the web chat is off and how to turn it on, and the same
+``chat`` and ``answer`` APIs keep answering token holders (``web_chat_off``). With both, people log
+in to chat and bridges keep sending their tokens (``connectors.token_sessions`` lets a valid token
+through Gradio's login gate).
+
 Only the routes the chat page and the chat API use are served (``CHAT_ROUTES``, enforced by
 ``connectors.http_guard.RequestGuard`` before Gradio sees a request): Gradio's file upload, file
 serving, proxy, streaming, monitoring and other routes answer 404 to everyone, and request bodies
@@ -17,7 +24,6 @@ over ``MAX_REQUEST_BYTES`` are refused with 413 before they are read.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import sys
@@ -30,6 +36,7 @@ from starlette.middleware import Middleware
 from connectors.channels.guards import SenderRateLimiter
 from connectors.http_guard import RequestGuard, Route
 from connectors.settings import EndpointSettings
+from connectors.token_sessions import API_TOKEN_USER, BearerTokenSessions, fingerprint, is_token_user, token_from_header
 from core.errors import ConfigError, WorkbenchError
 from core.records import Answer
 from core.text_safety import escape_markdown, safe_markdown
@@ -63,6 +70,19 @@ def check_exposure(endpoint: EndpointSettings) -> None:
     if not endpoint.is_loopback:
         raise ConfigError(f"Refusing to listen on {endpoint.host} without authentication: set AW_ENDPOINT_USERS or "
                           "AW_ENDPOINT_TOKENS, or bind to 127.0.0.1.")
+
+
+WEB_CHAT_OFF = (
+    "**The web chat is off on this server.** It was started with API tokens only (`AW_ENDPOINT_TOKENS`), "
+    "and a browser cannot send a token. To chat here, restart it with web logins as well, e.g. "
+    "`AW_ENDPOINT_USERS=analyst:a-long-password`, and log in. The API (`/chat`, `/answer`) keeps answering "
+    "callers that send `Authorization: Bearer TOKEN`."
+)
+
+
+def web_chat_off(endpoint: EndpointSettings) -> bool:
+    """Whether the page offers no chat: tokens guard the API but no web login is configured."""
+    return bool(endpoint.tokens) and not endpoint.users
 
 
 def format_reply(answer: Answer) -> str:
@@ -109,13 +129,13 @@ class ChatEndpoint:
     def _token_ok(self, request: gr.Request | None) -> bool:
         if not self.endpoint.tokens:
             return True
-        header = ""
-        if request is not None:
-            header = request.headers.get("authorization", "") or ""
-        given = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        username = getattr(request, "username", None) if request is not None else None
+        if is_token_user(username):
+            return True  # BearerTokenSessions let it through Gradio's login gate: its token was checked there
         # A logged-in web user (Gradio auth) passes; API callers must bring a token.
-        if request is not None and getattr(request, "username", None) and self.endpoint.users:
+        if username and self.endpoint.users:
             return True
+        given = token_from_header(request.headers.get("authorization", "") or "") if request is not None else ""
         return any(hmac.compare_digest(given, token) for token in self.endpoint.tokens)
 
     def _workspace(self, requested: str) -> str:
@@ -143,6 +163,11 @@ class ChatEndpoint:
             # Never send a raw exception (it may quote SQL or paths) to a remote caller.
             logger.exception("the assistant failed on an endpoint request")
             raise gr.Error("Something went wrong while answering; please try again. The error was logged.") from None
+
+    def chat(self, message: str, conversation_id: str = "", workspace: str = "",
+             request: gr.Request | None = None) -> Iterator[str]:
+        """The ``chat`` API without a web chat: the same inputs, stream and checks as the chat page's."""
+        yield from self.respond(message, [], conversation_id, workspace, request)
 
     def answer(self, message: str, conversation_id: str = "", workspace: str = "",
                request: gr.Request | None = None) -> dict:
@@ -184,12 +209,12 @@ def _caller(request: gr.Request | None) -> str:
     if request is None:
         return "gradio:local"
     username = getattr(request, "username", None)
+    if is_token_user(username):
+        return "gradio-token:" + username.removeprefix(API_TOKEN_USER)  # as the same token without web logins
     if username:
         return f"gradio-user:{username}"
-    header = request.headers.get("authorization", "") or ""
-    if header.lower().startswith("bearer "):
-        return "gradio-token:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()[:16]
-    return "gradio:anonymous"
+    token = token_from_header(request.headers.get("authorization", "") or "")
+    return "gradio-token:" + fingerprint(token) if token else "gradio:anonymous"
 
 
 def _session_conversation(request: gr.Request | None) -> str:
@@ -198,21 +223,36 @@ def _session_conversation(request: gr.Request | None) -> str:
     return f"web-{session or uuid.uuid4()}"
 
 
-def build_app(workbench, endpoint: EndpointSettings) -> gr.ChatInterface:
+TITLE = "Analyst Workbench assistant"
+DESCRIPTION = "Answers from the workspace's documents, knowledge graph and database, with numbered sources."
+
+
+def build_app(workbench, endpoint: EndpointSettings) -> gr.Blocks:
     handler = ChatEndpoint(workbench, endpoint)
+    if web_chat_off(endpoint):
+        return _api_only_app(handler, endpoint)
     app = gr.ChatInterface(
         fn=handler.respond,
         additional_inputs=[
             gr.Textbox(label="Conversation id", value="", info="Optional: reuse it to keep the conversation's memory."),
             gr.Textbox(label="Workspace", value="", info="Optional: only workspaces the administrator opened to the API."),
         ],
-        title="Analyst Workbench assistant",
-        description="Answers from the workspace's documents, knowledge graph and database, with numbered sources.",
+        title=TITLE,
+        description=DESCRIPTION,
         api_name="chat",
         concurrency_limit=endpoint.concurrency,
         flagging_mode="never",
     )
     with app:
+        gr.api(handler.answer, api_name="answer", concurrency_limit=endpoint.concurrency)
+    return app
+
+
+def _api_only_app(handler: ChatEndpoint, endpoint: EndpointSettings) -> gr.Blocks:
+    """A page that says why there is no chat and how to get one, over the same two APIs."""
+    with gr.Blocks(title=TITLE) as app:
+        gr.Markdown(f"# {TITLE}\n\n{DESCRIPTION}\n\n{WEB_CHAT_OFF}")
+        gr.api(handler.chat, api_name="chat", concurrency_limit=endpoint.concurrency)
         gr.api(handler.answer, api_name="answer", concurrency_limit=endpoint.concurrency)
     return app
 
@@ -232,12 +272,15 @@ def launch(settings: Settings, workbench=None, *, endpoint: EndpointSettings, pr
         if settings.warm_up:  # the model loads while the server starts, not on the first caller's answer
             start_warm_up(workbench)
     app = build_app(workbench, endpoint)
+    # Outermost inside Gradio's app: unknown routes (uploads included) are absent, big bodies refused unread.
+    middleware = [Middleware(RequestGuard, routes=CHAT_ROUTES, max_body_bytes=max_body_bytes)]
+    if endpoint.users and endpoint.tokens:  # web logins put a gate before every route: let token holders in
+        middleware.append(Middleware(BearerTokenSessions, tokens=endpoint.tokens))
     app.queue(default_concurrency_limit=endpoint.concurrency, max_size=endpoint.concurrency * 16)
     app.launch(
         server_name=endpoint.host, server_port=endpoint.port, share=endpoint.share,
         auth=list(endpoint.users) or None, prevent_thread_lock=prevent_thread_lock, show_error=False, quiet=True,
-        # Outermost inside Gradio's app: unknown routes (uploads included) are absent, big bodies refused unread.
-        app_kwargs={"middleware": [Middleware(RequestGuard, routes=CHAT_ROUTES, max_body_bytes=max_body_bytes)]},
+        app_kwargs={"middleware": middleware},
         max_file_size=max_body_bytes,  # a second line, should an upload route ever be reachable
     )
     return app
@@ -251,7 +294,10 @@ def main() -> int:
     except WorkbenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"Serving the assistant on http://{endpoint.host}:{endpoint.port} (API: /chat)")
+    print(f"Serving the assistant on http://{endpoint.host}:{endpoint.port} (API: /chat, /answer)")
+    if web_chat_off(endpoint):
+        print("The web chat is off: only API tokens are set (AW_ENDPOINT_TOKENS). Set AW_ENDPOINT_USERS=name:password "
+              "to let people log in and chat in a browser.")
     launch(settings, endpoint=endpoint)
     return 0
 
