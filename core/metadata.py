@@ -185,6 +185,33 @@ semantic_models = Table(
     UniqueConstraint("connection_id", "version", name="uq_semantic_model_version"),
 )
 
+# Background work (core.jobs): uploads, re-chunks, deletes, graph rebuilds, schema training. A job is
+# queued, running (with progress and a heartbeat), then done, failed (with the reason) or cancelled; a
+# transient failure is retried after next_attempt_at. payload and result are JSON.
+jobs = Table(
+    "jobs",
+    metadata_schema,
+    Column("id", String(36), primary_key=True),
+    Column("workspace", String(64), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("title", Text, nullable=False, default=""),
+    Column("payload", Text, nullable=False, default="{}"),
+    Column("result", Text, nullable=False, default="{}"),
+    Column("error", Text, nullable=False, default=""),
+    Column("done", Integer, nullable=False, default=0),
+    Column("total", Integer, nullable=False, default=0),
+    Column("message", Text, nullable=False, default=""),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Float, nullable=False, default=0.0),  # Unix seconds; 0 = now
+    Column("cancel_requested", Integer, nullable=False, default=0),
+    Column("worker", String(128), nullable=False, default=""),
+    Column("heartbeat_at", Float, nullable=False, default=0.0),  # Unix seconds, while running
+    Column("created_at", String(32), nullable=False),
+    Column("started_at", String(32), nullable=False, default=""),
+    Column("finished_at", String(32), nullable=False, default=""),
+)
+
 WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 
 

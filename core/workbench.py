@@ -170,6 +170,13 @@ class Workbench:
         return self.service("entity_extractor", EntityExtractor)
 
     @property
+    def jobs(self):
+        """Background jobs: the queue in the metadata store and this process's worker."""
+        from core.jobs.service import JobService
+
+        return self.service("jobs", lambda: JobService(self))
+
+    @property
     def conversations(self):
         from core.chat.memory import ConversationStore
 

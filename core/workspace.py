@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from core.retrieval import SearchFilters
     from core.settings import IngestSettings
     from core.workbench import Workbench
-    from core.workspace_views import ChatView, GraphView, SqlView
+    from core.workspace_views import ChatView, GraphView, JobsView, SqlView
 
 
 class Workspace:
@@ -50,6 +50,12 @@ class Workspace:
         wb = self.workbench
         return ChatView(assistant=lambda: wb.assistant, conversations=wb.conversations, llm=lambda: wb.llm,
                         workspace=self.name)
+
+    @property
+    def jobs(self) -> "JobsView":
+        from core.workspace_views import JobsView
+
+        return JobsView(self.workbench.jobs, self.name)
 
     @property
     def ingest_settings(self) -> "IngestSettings":

@@ -20,6 +20,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from core.graph.rebuild import RebuildReport
     from core.graph.retrieval import EntityDetails, GraphRetriever
     from core.graph.store import GraphStats, GraphStore
+    from core.ingest.pipeline import Upload
+    from core.jobs.service import JobService
+    from core.jobs.store import Job
     from core.llm.base import LLM
     from core.metadata import MetadataStore
     from core.records import Answer, GraphNode, QueryResult, Subgraph
@@ -259,3 +262,48 @@ class ChatView:
 
     def set_feedback(self, message_id: str, value: int) -> None:
         self._conversations.set_feedback(self.workspace, message_id, value)
+
+
+class JobsView:
+    """Background jobs of one workspace: submit long work, watch its progress, cancel it."""
+
+    def __init__(self, service: "JobService", workspace: str):
+        self._service = service
+        self.workspace = workspace
+
+    def ingest_paths(self, paths: Sequence[Path], *, password: str | None = None, doc_type: str = "",
+                     tags: Sequence[str] = ()) -> "Job":
+        return self._service.submit_paths(self.workspace, paths, password=password, doc_type=doc_type, tags=tags)
+
+    def ingest_uploads(self, uploads: Sequence["Upload"], *, doc_type: str = "", tags: Sequence[str] = ()) -> "Job":
+        return self._service.submit_uploads(self.workspace, uploads, doc_type=doc_type, tags=tags)
+
+    def reindex(self, document_id: str, title: str, *, chunk_tokens: int, chunk_overlap: int) -> "Job":
+        return self._service.submit_reindex(self.workspace, document_id, title, chunk_tokens=chunk_tokens,
+                                            chunk_overlap=chunk_overlap)
+
+    def delete(self, document_id: str, title: str) -> "Job":
+        return self._service.submit_delete(self.workspace, document_id, title)
+
+    def rebuild_graph(self) -> "Job":
+        return self._service.submit_graph_rebuild(self.workspace)
+
+    def train_schema(self, connection: str | None, label: str) -> "Job":
+        return self._service.submit_train_schema(self.workspace, connection, label)
+
+    def list(self, *, limit: int = 50) -> list["Job"]:
+        return self._service.list(self.workspace, limit=limit)
+
+    def get(self, job_id: str) -> "Job":
+        return self._service.get(self.workspace, job_id)
+
+    def cancel(self, job_id: str) -> "Job":
+        return self._service.cancel(self.workspace, job_id)
+
+    def wait(self, job_id: str, *, on_change: Callable[["Job"], None] | None = None,
+             timeout: float | None = None) -> "Job":
+        return self._service.wait(self.workspace, job_id, on_change=on_change, timeout=timeout)
+
+    def start_worker(self) -> None:
+        """Run this process's worker thread (the app does; a CLI waits instead)."""
+        self._service.start_worker()

@@ -95,3 +95,4 @@ from core.cli import sql as _sql  # noqa: E402,F401
 from core.cli import graph as _graph  # noqa: E402,F401
 from core.cli import maintenance as _maintenance  # noqa: E402,F401
 from core.cli import backup as _backup  # noqa: E402,F401
+from core.cli import jobs as _jobs  # noqa: E402,F401

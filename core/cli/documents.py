@@ -11,13 +11,6 @@ from core.cli import CliContext, app, emit, fail, progress
 from core.errors import WorkbenchError
 
 
-def _progress_printer(event) -> None:
-    if event.stage == "parse":
-        progress(f"[{event.file_index + 1}/{event.file_count}] {event.filename}: parsing")
-    elif event.stage == "embed" and event.total:
-        progress(f"[{event.file_index + 1}/{event.file_count}] {event.filename}: embedded {event.done}/{event.total} chunks")
-
-
 @app.command()
 def ingest(
     ctx: typer.Context,
@@ -25,11 +18,19 @@ def ingest(
     password: Optional[str] = typer.Option(None, "--password", help="Password for encrypted PDFs."),
     doc_type: str = typer.Option("", "--type", help="Document type label (default: from the file)."),
     tags: List[str] = typer.Option([], "--tag", help="Tag to attach (repeatable)."),
+    wait: bool = typer.Option(True, "--wait/--no-wait", help="Wait for the ingest job (default), or queue it and "
+                              "return its id at once (the app's worker, or the next `jobs work`, runs it)."),
 ) -> None:
-    """Ingest files; exit 1 if any file errored (the good ones are ingested either way)."""
+    """Ingest files as a background job; exit 1 if any file errored (the good ones are ingested either way)."""
     obj: CliContext = ctx.obj
     try:
-        results = obj.workspace().ingest_paths(paths, password=password, doc_type=doc_type, tags=tags, progress=_progress_printer)
+        jobs = obj.workspace().jobs
+        job = jobs.ingest_paths(paths, password=password, doc_type=doc_type, tags=tags)
+        if not wait:
+            emit(obj, {"job_id": job.id, "status": job.status}, f"Queued job {job.id} ({job.title}); "
+                 "follow it with `jobs show ID`.")
+            return
+        job = jobs.wait(job.id, on_change=_job_progress)
     except WorkbenchError as exc:
         fail(exc, obj.as_json)
     finally:
@@ -37,17 +38,25 @@ def ingest(
         # current batch and the next ingest (or `repair`) resumes where it stopped.
         if obj._workbench is not None:
             obj.workbench.ingestion.stop_repairs()
-    emit(obj, [r.to_dict() for r in results], "\n".join(_result_line(r) for r in results))
-    if any(r.status == "error" for r in results):
+    results = job.result.get("results", [])
+    if job.status != "done":
+        typer.echo(f"Error: the ingest job {job.status}: {job.error or job.message}", err=True)
+    emit(obj, results, "\n".join(_result_line(r) for r in results))
+    if job.status != "done" or any(r["status"] == "error" for r in results):
         raise typer.Exit(1)
 
 
-def _result_line(result) -> str:
-    if result.status == "error":
-        return f"{result.status:<9} {result.file}: {result.error}"
-    if result.status == "indexing":
-        return f"{result.status:<9} {result.file}: being indexed by another run; it appears when that finishes"
-    return f"{result.status:<9} {result.file} ({result.chunks} chunks)"
+def _job_progress(job) -> None:
+    if job.status == "running":
+        progress(f"[{min(job.done + 1, job.total)}/{job.total}] {job.message}")
+
+
+def _result_line(result: dict) -> str:
+    if result["status"] == "error":
+        return f"{result['status']:<9} {result['file']}: {result['error']}"
+    if result["status"] == "indexing":
+        return f"{result['status']:<9} {result['file']}: being indexed by another run; it appears when that finishes"
+    return f"{result['status']:<9} {result['file']} ({result['chunks']} chunks)"
 
 
 @app.command()

@@ -97,7 +97,8 @@ def test_the_unused_jobs_table_is_dropped_and_a_downgrade_restores_it(metadata_u
             command.upgrade(_config(connection), "0002")
             before = _columns_and_indexes(connection, "jobs")
         assert before[0], "the baseline made a jobs table"
-        upgrade(engine)
+        with engine.begin() as connection:
+            command.upgrade(_config(connection), "0003")
         with engine.connect() as connection:
             assert "jobs" not in sqlalchemy.inspect(connection).get_table_names()
         with engine.begin() as connection:
