@@ -52,18 +52,20 @@ def parse_docx(data: bytes, name: str, *, max_unpacked_bytes: int, max_ratio: fl
     return ParsedDocument(title=title, doc_type="docx", blocks=tuple(blocks))
 
 
-def check_archive(data: bytes, name: str, *, max_unpacked_bytes: int, max_ratio: float) -> None:
+def check_archive(data: bytes, name: str, *, max_unpacked_bytes: int, max_ratio: float,
+                  label: str = "a Word document") -> None:
     """Refuse a ZIP whose members would unpack to too much, before anything is unpacked.
 
-    A .docx is a ZIP, and a megabyte can inflate to gigabytes of XML ("zip bomb"). The sizes
-    checked are the ones the ZIP directory declares; they are safe to trust because Python's
-    zipfile never yields more than a member's declared size (and fails on a CRC mismatch).
+    A .docx (and a .xlsx, .pptx, .ods) is a ZIP, and a megabyte can inflate to gigabytes of
+    XML ("zip bomb"). The sizes checked are the ones the ZIP directory declares; they are safe
+    to trust because Python's zipfile never yields more than a member's declared size (and
+    fails on a CRC mismatch). ``label`` names the kind of file in messages.
     """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise UnsupportedFile(f"{name} could not be read as a Word document (the ZIP container is damaged): {short_reason(exc)}.") from exc
+        raise UnsupportedFile(f"{name} could not be read as {label} (the ZIP container is damaged): {short_reason(exc)}.") from exc
     advice = "it is probably not a real document (a \"zip bomb\"). If it is genuine, ask an administrator to raise "
     total = 0
     for member in members:

@@ -15,7 +15,7 @@ import logging
 import re
 import unicodedata
 import zipfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
 from core.errors import EncryptedFile, NoExtractableText, UnsupportedFile, WorkbenchError
@@ -40,6 +40,14 @@ class Block:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file carried inside a document (a mail's attachment), ingested as a document of its own."""
+
+    filename: str  # printable, without folders (``display_name``)
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class ParsedDocument:
     """The text of a document in reading order, with its structure."""
 
@@ -48,6 +56,11 @@ class ParsedDocument:
     blocks: tuple[Block, ...]
     page_count: int | None = None  # pages in the file (PDF only), including pages without text
     warnings: tuple[str, ...] = ()  # parts that could not be read while the rest could
+    # Facts about the document as (name, value) pairs, for formats that state them apart from
+    # the text: a mail's "from", "to", "cc", "date" (ISO 8601 when it parses) and "subject".
+    # The text carries them too (a mail's header paragraph), so search finds them either way.
+    metadata: tuple[tuple[str, str], ...] = ()
+    attachments: tuple[Attachment, ...] = ()  # files inside it (a mail's), in order
 
 
 # Extension -> doc_type. Labels are what a user calls each type in messages.
@@ -63,6 +76,17 @@ DOC_TYPES: dict[str, str] = {
     ".htm": "html",
     ".csv": "csv",
     ".tsv": "csv",
+    # Spreadsheets, slides, mail and JSON (parse_sheets, parse_slides, parse_mail, parse_json).
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",  # a macro-enabled workbook: the same XML; macros are never run or read
+    ".xls": "xls",
+    ".ods": "ods",
+    ".pptx": "pptx",
+    ".eml": "eml",
+    ".msg": "msg",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
 }
 TYPE_LABELS: dict[str, str] = {
     "pdf": "a PDF",
@@ -72,6 +96,14 @@ TYPE_LABELS: dict[str, str] = {
     "text": "a text file",
     "html": "an HTML page",
     "csv": "a CSV file",
+    "xlsx": "an Excel workbook (.xlsx)",
+    "xls": "an Excel 97-2003 workbook (.xls)",
+    "ods": "an OpenDocument spreadsheet (.ods)",
+    "pptx": "a PowerPoint presentation (.pptx)",
+    "eml": "an e-mail message (.eml)",
+    "msg": "an Outlook message (.msg)",
+    "json": "a JSON file",
+    "jsonl": "a JSON Lines file",
 }
 TEXT_TYPES = frozenset({"markdown", "rst", "text", "html", "csv"})
 SUPPORTED_EXTENSIONS = tuple(sorted(DOC_TYPES))
@@ -97,7 +129,13 @@ _ZIP_MEMBERS: tuple[tuple[str, str], ...] = (
     ("ppt/presentation.xml", "a PowerPoint presentation (.pptx)"),
     ("content.xml", "an OpenDocument file (.odt/.ods)"),
 )
-_CONTENT_TO_EXTENSION = {"a PDF document": ".pdf", "a Word document (.docx)": ".docx"}
+_CONTENT_TO_EXTENSION = {"a PDF document": ".pdf", "a Word document (.docx)": ".docx", "an Excel workbook (.xlsx)": ".xlsx",
+                         "a PowerPoint presentation (.pptx)": ".pptx", "an OpenDocument spreadsheet (.ods)": ".ods"}
+# Types whose files are ZIP containers (content sniffed from the members) or OLE2 compound files.
+_ZIP_TYPES = {"xlsx": "an Excel workbook (.xlsx)", "pptx": "a PowerPoint presentation (.pptx)",
+              "ods": "an OpenDocument spreadsheet (.ods)"}
+_OLE_TYPES = frozenset({"xls", "msg"})
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 _SNIFF_BYTES = 8192
 _TITLE_CHARS = 200
 _FILENAME_CHARS = 255  # the longest file name common file systems allow
@@ -311,8 +349,12 @@ def _describe_zip(data: bytes) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
+            # An OpenDocument file names its kind in a small first member, "mimetype".
+            mimetype = archive.read("mimetype").strip() if "mimetype" in names and archive.getinfo("mimetype").file_size < 256 else b""
     except (zipfile.BadZipFile, OSError, ValueError):
         return "a damaged ZIP archive"
+    if "content.xml" in names and mimetype == _ODS_MIMETYPE:
+        return "an OpenDocument spreadsheet (.ods)"
     for member, description in _ZIP_MEMBERS:
         if member in names:
             return description
@@ -353,8 +395,39 @@ def _check_content(data: bytes, name: str, doc_type: str) -> None:
                     "remove the password in Word (File > Info > Protect Document) and upload it again."
                 )
             raise UnsupportedFile(_spoof_message(name, doc_type, content))
+    elif doc_type in _ZIP_TYPES or doc_type in _OLE_TYPES:
+        _check_container(data, name, doc_type, content)
     elif content != "text" and not _has_text_bom(data):
         raise UnsupportedFile(_spoof_message(name, doc_type, content))
+
+
+def _check_container(data: bytes, name: str, doc_type: str, content: str) -> None:
+    """Refuse a spreadsheet, deck or Outlook message whose container is not what it should be."""
+    label = TYPE_LABELS[doc_type]
+    ole = content.startswith("an old-style Microsoft Office")
+    if ole and _is_encrypted_office(data):
+        raise EncryptedFile(
+            f"{name} is password-protected, which the workbench cannot unlock: remove the password in the program "
+            "that made it (File > Info > Protect) and upload it again."
+        )
+    if content == _ZIP_TYPES.get(doc_type) or (doc_type in _OLE_TYPES and ole):
+        return
+    if content == "a damaged ZIP archive" and doc_type in _ZIP_TYPES:
+        raise UnsupportedFile(
+            f"{name} could not be read as {label}: the file is damaged or incomplete (its ZIP container cannot be "
+            "opened). Upload an intact copy of it."
+        )
+    message = _spoof_message(name, doc_type, content)
+    if ole and doc_type in ("xlsx", "ods"):
+        message = f"{name} is not {label}: its content looks like an old-style Excel 97-2003 workbook. Rename it to {PurePosixPath(name).stem}.xls and upload it again."
+    elif ole and doc_type == "pptx":
+        message = f"{name} is not {label}: it is an old-style PowerPoint 97-2003 file. Open it in PowerPoint and save it as .pptx."
+    elif content == "text" and doc_type == "xls":
+        message += (" Many systems export an HTML or text table with an .xls extension: rename it to "
+                    f"{PurePosixPath(name).stem}.html (or .csv) and upload it again.")
+    elif content == "text" and doc_type == "msg":
+        message += f" If it is a mail saved as text, rename it to {PurePosixPath(name).stem}.eml and upload it again."
+    raise UnsupportedFile(message)
 
 
 def _spoof_message(name: str, doc_type: str, content: str) -> str:
@@ -397,6 +470,8 @@ def _parse_by_type(data: bytes, name: str, doc_type: str, password: str | None, 
         from core.ingest.parse_office import parse_docx
 
         return parse_docx(data, name, max_unpacked_bytes=limits.archive_max_bytes, max_ratio=limits.archive_max_ratio)
+    if doc_type in _ZIP_TYPES or doc_type in _OLE_TYPES or doc_type in ("eml", "json", "jsonl"):
+        return _parse_other(data, name, doc_type, limits)
     from core.ingest import parse_text
 
     if doc_type == "html":
@@ -408,7 +483,37 @@ def _parse_by_type(data: bytes, name: str, doc_type: str, password: str | None, 
     return parser(text, name)
 
 
+def _parse_other(data: bytes, name: str, doc_type: str, limits: ParseLimits) -> ParsedDocument:
+    """Spreadsheets, slides, mail and JSON. ZIP-based files pass the archive checks first."""
+    if doc_type in _ZIP_TYPES:
+        from core.ingest.parse_office import check_archive
+
+        check_archive(data, name, max_unpacked_bytes=limits.archive_max_bytes, max_ratio=limits.archive_max_ratio,
+                      label=TYPE_LABELS[doc_type])
+    if doc_type in ("xlsx", "xls", "ods"):
+        from core.ingest import parse_sheets
+
+        return {"xlsx": parse_sheets.parse_xlsx, "xls": parse_sheets.parse_xls, "ods": parse_sheets.parse_ods}[doc_type](data, name)
+    if doc_type == "pptx":
+        from core.ingest.parse_slides import parse_pptx
+
+        return parse_pptx(data, name)
+    if doc_type in ("eml", "msg"):
+        from core.ingest import parse_mail
+
+        return (parse_mail.parse_eml if doc_type == "eml" else parse_mail.parse_msg)(data, name)
+    from core.ingest import parse_json
+
+    return (parse_json.parse_json if doc_type == "json" else parse_json.parse_jsonl)(decode_text(data, name), name)
+
+
 def _no_text_message(name: str, doc_type: str) -> str:
+    if doc_type in ("xlsx", "xls", "ods"):
+        return f"{name} has no extractable text: its sheets are empty."
+    if doc_type == "pptx":
+        return f"{name} has no extractable text: its slides hold no text or notes (pictures only?)."
+    if doc_type in ("json", "jsonl"):
+        return f"{name} has no extractable text: it holds only empty values."
     if doc_type == "pdf":
         return f"{name} has no extractable text (it looks like scanned images); run OCR on it first."
     if doc_type == "docx":
