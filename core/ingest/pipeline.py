@@ -6,6 +6,11 @@ the flip to "indexed" land in one metadata transaction at the end. Any failure r
 what was written. Searches filter to indexed documents before ranking, so nothing
 half-written is ever visible or crowds real results out.
 
+A file that carries files (a mail's attachments) produces several documents: the mail, then
+each attachment as a document of its own, ingested as if uploaded beside it; each attachment's
+result names the mail's document (``parent_id``). The link is not stored yet (the documents
+table has no column for it), so a mail ingested again as a duplicate does not revisit them.
+
 A process killed mid-way leaves an "indexing" row and the vectors it had written. The
 process working on a document holds its owner lock (``core/ingest/ownership.py``), so a
 killed one is recognised at once: uploading the same file again resumes that document
@@ -42,6 +47,8 @@ CHUNK_PURPOSE = "chunks"
 # Where no owner lock can tell (rows written before locks existed, or no fcntl): an
 # "indexing" or "deleting" row untouched for this long was left by a process that died.
 STALE_SECONDS = 600
+# A mail attached to a mail attached to a mail...: deeper attachments are reported, not read.
+MAX_ATTACHMENT_DEPTH = 3
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,8 @@ class IngestResult:
     chunks: int = 0
     error: str | None = None
     error_kind: str | None = None
+    parent_id: str | None = None  # for a file's attachment: the document of the file (the mail) it came in
+    warnings: tuple[str, ...] = ()  # parts of the file that were left out while the rest was indexed
 
     def to_dict(self) -> dict:
         return {k: v for k, v in asdict(self).items() if k != "error_kind"}
@@ -146,16 +155,46 @@ class IngestionPipeline:
         results = []
         for index, upload in enumerate(uploads):
             report = _reporter(progress, upload.filename, index, len(uploads))
-            try:
-                results.append(self._ingest_one(workspace, upload, doc_type, tuple(tags), report))
-            except WorkbenchError as exc:
-                results.append(IngestResult(upload.filename, "error", error=str(exc), error_kind=exc.kind))
-            except Exception as exc:  # a store's own error type: still one file's failure, not the batch's
-                logger.exception("ingesting %s failed", upload.filename)
-                results.append(IngestResult(upload.filename, "error", error=f"{upload.filename} could not be indexed: "
-                                            f"{type(exc).__name__}. Nothing of it was kept; try again.", error_kind="error"))
+            attachments: list[IngestResult] = []
+            results.append(self._ingest_guarded(workspace, upload, doc_type, tuple(tags), report, attachments, 0))
+            results.extend(attachments)  # after their file's own result
             report("done")
         self._repairs.schedule(workspace, self.documents.unfinished_ids(workspace))
+        return results
+
+    def _ingest_guarded(self, workspace, upload: Upload, doc_type, tags, report, attachments: list[IngestResult],
+                        depth: int, label: str = "") -> IngestResult:
+        """One file's result, whatever happens; its attachments' results go to ``attachments``."""
+        label = label or upload.filename
+        try:
+            return replace(self._ingest_one(workspace, upload, doc_type, tags, report, attachments, depth), file=label)
+        except WorkbenchError as exc:
+            return IngestResult(label, "error", error=str(exc), error_kind=exc.kind)
+        except Exception as exc:  # a store's own error type: still one file's failure, not the batch's
+            logger.exception("ingesting %s failed", label)
+            return IngestResult(label, "error", error=f"{label} could not be indexed: "
+                                f"{type(exc).__name__}. Nothing of it was kept; try again.", error_kind="error")
+
+    def _ingest_attachments(self, workspace, parent: IngestResult, parsed: ParsedDocument, tags, report,
+                            depth: int) -> list[IngestResult]:
+        """Each attachment of a just-ingested file as a document of its own, linked by ``parent_id``.
+
+        They get the file's tags; their type comes from their own content (the type the user
+        gave was for the file itself). One failing attachment fails alone.
+        """
+        results: list[IngestResult] = []
+        for attachment in parsed.attachments:
+            label = f"{parent.file} › {attachment.filename}"
+            if depth + 1 >= MAX_ATTACHMENT_DEPTH:
+                results.append(IngestResult(label, "error", parent_id=parent.document_id, error_kind=UnsupportedFile.kind,
+                                            error=f"{label} was not read: attachments nested more than {MAX_ATTACHMENT_DEPTH} "
+                                                  "files deep are left out; save it and upload it on its own."))
+                continue
+            nested: list[IngestResult] = []
+            result = self._ingest_guarded(workspace, Upload(attachment.filename, attachment.data), "", tags, report,
+                                          nested, depth + 1, label)
+            results.append(replace(result, parent_id=parent.document_id))
+            results.extend(nested)
         return results
 
     def wait_for_repairs(self, timeout: float | None = None) -> bool:
@@ -284,7 +323,8 @@ class IngestionPipeline:
 
     # ---- one document ------------------------------------------------------------------
 
-    def _ingest_one(self, workspace, upload: Upload, doc_type, tags, report) -> IngestResult:
+    def _ingest_one(self, workspace, upload: Upload, doc_type, tags, report, attachments: list[IngestResult],
+                    depth: int) -> IngestResult:
         # Size first, before the bytes are read: five 200 MB files must not sit in memory
         # only to be refused.
         if upload.byte_size > self.max_bytes:
@@ -308,7 +348,11 @@ class IngestionPipeline:
         document_id = new_id()
         # Claimed before the row exists, so no one ever sees the row without a live owner.
         with try_claim(self._files_dir(workspace, document_id)) or _unexpected_claim(document_id), self._data_lock.shared():
-            return self._ingest_new(workspace, document_id, upload, parsed, drafts, doc_type, tags, content_hash, report)
+            result = self._ingest_new(workspace, document_id, upload, parsed, drafts, doc_type, tags, content_hash, report)
+        result = replace(result, warnings=parsed.warnings)
+        # After the file itself, outside its claim: each attachment takes its own.
+        attachments.extend(self._ingest_attachments(workspace, result, parsed, tags, report, depth))
+        return result
 
     def _ingest_new(self, workspace, document_id, upload, parsed, drafts, doc_type, tags, content_hash, report) -> IngestResult:
         document = Document(
