@@ -11,7 +11,6 @@ signature logos) are part of the body, not attachments, and are left out.
 
 from __future__ import annotations
 
-import io
 import mimetypes
 
 from core.errors import UnsupportedFile

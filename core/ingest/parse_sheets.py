@@ -63,6 +63,12 @@ def parse_xls(data: bytes, name: str) -> ParsedDocument:
                 f"{name} is a password-protected Excel workbook, which the workbench cannot unlock: remove the "
                 "password in Excel (File > Info > Protect Workbook) and upload it again."
             ) from exc
+        if "can't find workbook" in str(exc).lower():
+            # An Office 97-2003 container without a workbook: a .doc, .ppt or .msg renamed.
+            raise UnsupportedFile(
+                f"{name} is not an Excel workbook: it is another kind of Office 97-2003 file (a Word or PowerPoint "
+                "file, or an Outlook message). Upload it with its own extension (.msg for a mail)."
+            ) from exc
         raise UnsupportedFile(f"{name} could not be read as an Excel 97-2003 workbook (the file looks damaged): {short_reason(exc)}.") from exc
     try:
         sheets = [(sheet_name, _xls_rows(book, index)) for index, sheet_name in enumerate(book.sheet_names())]

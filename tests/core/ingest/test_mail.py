@@ -99,6 +99,8 @@ def test_broken_and_misnamed_mail_get_specific_errors():
                                               r"If it is a mail saved as text, rename it to mail\.eml"):
         parse_document(freight_mail().as_bytes(), "mail.msg", max_bytes=LIMIT)
     data = msg_bytes()
+    with pytest.raises(UnsupportedFile, match=r"^mail\.xls is not an Excel workbook: it is another kind of Office 97-2003 file"):
+        parse_document(data, "mail.xls", max_bytes=LIMIT)
     with pytest.raises(UnsupportedFile, match=r"^broken\.msg could not be read as an Outlook message \(\.msg\) \(the file looks "
                                               r"damaged or is not a mail\): \w+"):
         parse_document(data[: len(data) // 2], "broken.msg", max_bytes=LIMIT)
