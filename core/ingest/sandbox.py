@@ -154,13 +154,21 @@ class _ParseServer:
             [sys.executable, "-c", "from core.ingest.sandbox import serve; serve()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=package_root, close_fds=True,
         )
-        process.stdin.write(pickle.dumps({"address": self._address, "preload": PRELOAD}))
-        process.stdin.flush()  # kept open: the server exits when it reads end-of-file (this process died)
-        ready, _, _ = select.select([process.stdout], [], [], _START_TIMEOUT_SECONDS)
-        line = process.stdout.readline() if ready else b""
+        line = b""
+        try:
+            process.stdin.write(pickle.dumps({"address": self._address, "preload": PRELOAD}))
+            process.stdin.flush()  # kept open: the server exits when it reads end-of-file (this process died)
+            # poll(), not select(): select() refuses descriptors numbered 1024 and up, which a long-lived
+            # process with many stores and connections open reaches ("filedescriptor out of range").
+            waiting = select.poll()
+            waiting.register(process.stdout, select.POLLIN)
+            if waiting.poll(_START_TIMEOUT_SECONDS * 1000):
+                line = process.stdout.readline()
+        finally:
+            if line.strip() != b"ready":  # no answer, or an error here: leave no server behind we do not know of
+                process.kill()
+                process.wait()
         if line.strip() != b"ready":
-            process.kill()
-            process.wait()
             raise UnsupportedFile("Files cannot be read right now: the parsing process did not start. Check the server log.")
         self._process = process
 
