@@ -8,8 +8,8 @@ import streamlit as st
 from core.errors import WorkbenchError
 from core.sql.charts import altair_chart, metric_value
 from core.text_safety import escape_markdown, safe_markdown
-from ui import plan_chips, semantic_tab
-from ui.state import current_workspace, show_error
+from ui import ask_flow, plan_chips, semantic_tab
+from ui.state import current_workspace, show_error, take_sql_handoff
 
 database = current_workspace().sql
 workspace = database.workspace
@@ -25,10 +25,15 @@ except WorkbenchError as exc:
     show_error(exc)
     connections = []
 names = [c.name for c in connections]
+state = st.session_state
+handoff = take_sql_handoff()  # "Open in Ask the Database" on the Chat page: before the widgets it fills are drawn
+if handoff is not None:
+    ask_flow.open_handoff(database, state, workspace, handoff, names)
 default_index = next((i for i, c in enumerate(connections) if c.is_default), 0)
 connection = None
 if names:
-    chosen = st.selectbox("Database", names, index=default_index, key="sql_connection")
+    chosen = st.selectbox("Database", names, index=ask_flow.selected_index(state, names, default_index),
+                          key=ask_flow.CONNECTION)
     connection = next(c for c in connections if c.name == chosen)
     st.caption(f"Workspace **{workspace}** · `{connection.url}` · {connection.dialect} · always read-only")
 else:
@@ -36,46 +41,23 @@ else:
 
 ask_tab, schema_tab, model_tab, training_tab, history_tab, connections_tab = st.tabs(
     ["Ask", "Schema", "Semantic model", "Training", "History", "Connections"])
-state = st.session_state
 MAX_CELL_CHARS = 2000
 
 
 def _remember_error(exc: WorkbenchError) -> None:
-    state["sql_error"] = exc
-    if exc.sql:
-        state["sql_editor"] = exc.sql
+    ask_flow.show_error(state, exc, keep_base=True)
 
 
 def ask_question() -> None:
-    state.pop("sql_error", None)
-    state.pop("sql_extras", None)
-    state.pop("sql_chip_error", None)
-    try:
-        answer = database.ask(state.get("sql_question", ""), connection=state.get("sql_connection"))
-    except WorkbenchError as exc:
-        _remember_error(exc)
-        return
-    state["sql_answer"], state["sql_answer_workspace"] = answer, workspace
-    state["sql_editor"] = answer.sql
+    ask_flow.ask(database, state, workspace)
 
 
 def ask_closest(question: str) -> None:
-    state["sql_question"] = question
-    ask_question()
+    ask_flow.ask(database, state, workspace, question)
 
 
 def change_plan(change, *args) -> None:
-    """A chip changed: run the edited plan; on a refusal keep the answer's chips and show why instead of its result."""
-    state.pop("sql_error", None)
-    state.pop("sql_extras", None)
-    try:
-        answer = change(database, state.get("sql_answer"), *args)
-    except WorkbenchError as exc:
-        state["sql_chip_error"] = exc
-        return
-    state.pop("sql_chip_error", None)
-    state["sql_answer"], state["sql_answer_workspace"] = answer, workspace
-    state["sql_editor"] = answer.sql
+    ask_flow.change_plan(database, state, workspace, change, *args)
 
 
 def change_from_widget(change, widget_key: str) -> None:
@@ -83,16 +65,7 @@ def change_from_widget(change, widget_key: str) -> None:
 
 
 def run_editor() -> None:
-    state.pop("sql_error", None)
-    state.pop("sql_extras", None)
-    state.pop("sql_chip_error", None)
-    previous = state.get("sql_answer") if state.get("sql_answer_workspace") == workspace else None
-    try:
-        state["sql_answer"] = database.run_editor(state.get("sql_editor", ""), state.get("sql_connection"),
-                                                 previous=previous)
-        state["sql_answer_workspace"] = workspace
-    except WorkbenchError as exc:
-        _remember_error(exc)
+    ask_flow.run_editor(database, state, workspace)
 
 
 def save_as_correct(question: str, sql: str, plan=None) -> None:
@@ -252,12 +225,14 @@ with ask_tab:
             st.caption(f"Answers come from certified questions and your SQL. {llm_reason}")
         st.text_input("Question", key="sql_question", placeholder="e.g. How many orders came from Chennai this week?")
         st.button("Ask", type="primary", key="sql_ask", on_click=ask_question)
-        if state.get("sql_error") is not None:
-            show_error(state["sql_error"])
-        if state.get("sql_notice"):
-            st.success(state.pop("sql_notice"))
-        answer = state.get("sql_answer")
-        if answer is not None and (state.get("sql_answer_workspace"), answer.connection) != (workspace, connection.name):
+        if state.get(ask_flow.NOTICE):
+            st.success(state.pop(ask_flow.NOTICE))
+        if state.get(ask_flow.NOTE):
+            st.info(state.pop(ask_flow.NOTE), icon=":material/info:")
+        if state.get(ask_flow.ERROR) is not None:
+            show_error(state[ask_flow.ERROR])
+        answer = state.get(ask_flow.ANSWER)
+        if answer is not None and (state.get(ask_flow.ANSWER_WORKSPACE), answer.connection) != (workspace, connection.name):
             answer = None  # it belongs to another workspace or database
         if answer is not None:
             render_answer(answer)

@@ -9,7 +9,7 @@ import streamlit as st
 from core.errors import WorkbenchError
 from core.records import Answer
 from core.text_safety import escape_markdown, safe_markdown
-from ui.state import current_workspace, show_error
+from ui.state import current_workspace, hand_off_document, hand_off_graph_entity, hand_off_sql, show_error
 
 chat = current_workspace().chat
 workspace = chat.workspace
@@ -42,21 +42,21 @@ if past:
 conversation_id = st.session_state[CHAT_KEY]
 
 
-def open_source(source) -> None:
-    """Jump to the page that shows a source in full."""
+def open_source(source, question: str) -> None:
+    """Jump to the page that shows a source in full (``question``: what was asked, for the database's page)."""
     ref = source.reference
     if source.kind == "passage":
-        st.session_state["library_document"] = ref.get("document_id")
+        hand_off_document(ref.get("document_id"))
         st.switch_page("pages/documents.py")
     elif source.kind == "graph":
-        st.session_state["graph_entity_key"] = ref.get("subject_key")
+        hand_off_graph_entity(ref.get("subject_key"))
         st.switch_page("pages/knowledge_graph.py")
     elif source.kind == "sql":
-        st.session_state["sql_prefill"] = ref.get("sql", "")
+        hand_off_sql(ref.get("sql", ""), ref.get("connection", ""), question)
         st.switch_page("pages/ask_database.py")
 
 
-def render_sources(message_key: str, sources) -> None:
+def render_sources(message_key: str, sources, question: str) -> None:
     if not sources:
         return
     with st.expander(f"Sources ({len(sources)})"):
@@ -75,7 +75,7 @@ def render_sources(message_key: str, sources) -> None:
                 st.caption(safe_markdown(source.text))
             target = {"passage": "Open document", "graph": "Open in graph", "sql": "Open in Ask the Database"}[source.kind]
             if st.button(target, key=f"open::{message_key}::{source.index}"):
-                open_source(source)
+                open_source(source, question)
 
 
 def render_feedback(message_id: str, current: int) -> None:
@@ -96,11 +96,14 @@ try:
 except WorkbenchError:
     history = []  # a conversation exists only once its first question is asked
 
+asked = ""  # the question each answer replies to
 for message in history:
     with st.chat_message(message.role):
         st.markdown(safe_markdown(message.content))
-        if message.role == "assistant":
-            render_sources(message.id, message.sources)
+        if message.role == "user":
+            asked = message.content
+        else:
+            render_sources(message.id, message.sources, asked)
             render_feedback(message.id, message.feedback)
 
 question = st.chat_input("Ask about your documents, graph or database")
@@ -128,5 +131,5 @@ if question:
             show_error(exc)
         else:
             answer = final["answer"]
-            render_sources(answer.message_id or "latest", answer.sources)
+            render_sources(answer.message_id or "latest", answer.sources, question)
             render_feedback(answer.message_id, 0)
