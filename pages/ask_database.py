@@ -125,8 +125,7 @@ def render_answer(answer) -> None:
         return
     result = answer.result
     if answer.source == "certified":
-        st.success(f"Certified answer: matched “{answer.matched_question}” (similarity {answer.similarity:.2f}).",
-                   icon=":material/verified:")
+        st.success(ask_flow.certified_label(answer), icon=":material/verified:")
     elif answer.source == "planned":
         st.info(f"Read from the question over the database's schema: {escape_markdown(answer.interpretation)}. "
                 "Change a part below to run it again; check the SQL; Save as correct to certify it.",
@@ -229,12 +228,11 @@ with ask_tab:
             st.success(state.pop(ask_flow.NOTICE))
         if state.get(ask_flow.NOTE):
             st.info(state.pop(ask_flow.NOTE), icon=":material/info:")
-        if state.get(ask_flow.ERROR) is not None:
-            show_error(state[ask_flow.ERROR])
-        answer = state.get(ask_flow.ANSWER)
-        if answer is not None and (state.get(ask_flow.ANSWER_WORKSPACE), answer.connection) != (workspace, connection.name):
-            answer = None  # it belongs to another workspace or database
-        if answer is not None:
+        shown = ask_flow.result_area(state, workspace, connection.name)
+        answer = shown.answer  # None while an error holds the result area
+        if shown.error is not None:
+            show_error(shown.error)
+        elif answer is not None:
             render_answer(answer)
         st.text_area("SQL", key="sql_editor", height=160, help="Edit and run again, or write your own read-only query.")
         col_run, col_save = st.columns([1, 1])

@@ -1,5 +1,10 @@
 """What the Ask the Database page keeps between reruns, and how each action changes it.
 
+The page shows one result area: the answer, or the error of the last action, never both (an old
+chart and certified badge under a refusal read as if the refused query had produced them). The
+answer an editor run started from stays remembered behind an error, hidden, because the next run
+of the mended SQL still needs its question and bound values.
+
 A query opened from the Chat page (``ui.state.hand_off_sql``) arrives on its own database with the
 chat's question asked again here, so its SQL, values, chart and table are shown as the chat had them.
 """
@@ -7,6 +12,7 @@ chat's question asked again here, so its SQL, values, chart and table are shown 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, Callable, MutableMapping
 
 from core.errors import WorkbenchError
@@ -18,6 +24,24 @@ NOTE = "sql_note"  # an explanation shown once (st.info), e.g. how a hand-off wa
 
 State = MutableMapping[str, Any]
 _PLACEHOLDER = re.compile(r"(?<!:):[A-Za-z_]\w*")
+
+
+@dataclass(frozen=True)
+class ResultArea:
+    """What the result area shows: an error, an answer, or nothing."""
+
+    error: WorkbenchError | None = None
+    answer: Any = None
+
+
+def result_area(state: State, workspace: str, connection: str) -> ResultArea:
+    """The error of the last action if it failed, else the answer when it belongs to this workspace and database."""
+    if state.get(ERROR) is not None:
+        return ResultArea(error=state[ERROR])
+    answer = state.get(ANSWER)
+    if answer is None or (state.get(ANSWER_WORKSPACE), answer.connection) != (workspace, connection):
+        return ResultArea()  # it belongs to another workspace or database
+    return ResultArea(answer=answer)
 
 
 def base_answer(state: State, workspace: str):
@@ -32,8 +56,9 @@ def show_answer(state: State, answer, workspace: str) -> None:
     state[EDITOR] = answer.sql
 
 
-def show_error(state: State, exc: WorkbenchError, *, keep_base: bool = True) -> None:
-    for key in (CHIP_ERROR, EXTRAS):
+def show_error(state: State, exc: WorkbenchError, *, keep_base: bool = False) -> None:
+    """The error replaces the result; ``keep_base`` keeps the answer the editor started from (hidden)."""
+    for key in (CHIP_ERROR, EXTRAS) if keep_base else (ANSWER, ANSWER_WORKSPACE, CHIP_ERROR, EXTRAS):
         state.pop(key, None)
     state[ERROR] = exc
     if exc.sql:
@@ -107,6 +132,13 @@ def open_handoff(database, state: State, workspace: str, handoff, names: list[st
     state[NOTE] = ("Opened from the chat: its SQL is in the editor. Asked here on its own, the question does not "
                    "read as it did in the conversation" + (", so give its :placeholders values before running it."
                                                           if _PLACEHOLDER.search(handoff.sql) else "."))
+
+
+def certified_label(answer) -> str:
+    """The badge of a certified answer; a certified query run again unchanged from the editor has no match score."""
+    if answer.matched_question and answer.similarity is not None:
+        return f"Certified answer: matched “{answer.matched_question}” (similarity {answer.similarity:.2f})."
+    return "Certified answer: the certified query, run again unchanged from the editor."
 
 
 def _same_sql(first: str, second: str) -> bool:
