@@ -13,6 +13,8 @@ from core.health import llm_models, llm_providers
 from core.metadata import now_iso
 from core.registry import backend_class, describe, names
 from core.settings import SAVEABLE, SETTINGS_TABLE, save_settings
+from ui import settings_flow
+from ui.flash import flash, show_flashes
 from ui.state import current_workspace, get_workbench, show_error
 
 workbench = get_workbench()
@@ -71,18 +73,23 @@ def proposed_settings(**extra):
     return replace(settings, llm=replace(llm, **{**changes, **extra}))
 
 
+tested_fields = {env: value for env, value in proposed_values.items() if env != chosen.model_field}
 if not off and st.button("Test connection"):
     try:
         # A short wait for a server that is down; the provider says what is wrong in its own words.
         st.session_state[models_key] = llm_models(proposed_settings(timeout_seconds=10.0))
     except WorkbenchError as exc:
         st.session_state.pop(models_key, None)
+        settings_flow.remember_test(st.session_state, provider, tested_fields, ok=False, message=str(exc))
         show_error(exc)
     except ValueError as exc:  # a field the settings rules refuse (e.g. threads that are not a number)
         st.session_state.pop(models_key, None)
+        settings_flow.remember_test(st.session_state, provider, tested_fields, ok=False,
+                                    message=f"A setting is invalid: {exc}")
         st.error(f"A setting is invalid: {exc}")
     else:
         found = st.session_state[models_key]
+        settings_flow.remember_test(st.session_state, provider, tested_fields, ok=True, message="")
         st.success(f"Connected ({provider}): {len(found)} model(s) available." if found
                    else f"Connected ({provider}), but it offers no model yet.")
 
@@ -99,7 +106,19 @@ if st.button("Check every provider"):
         (st.success if health.ok else st.info)(f"{health.implementation}: {health.detail}" +
                                                ("" if health.ok else f" {health.next_step}"))
 
-if st.button("Save and restart the workbench", type="primary"):
+failure = "" if off else settings_flow.failed_test(st.session_state, provider, tested_fields)
+save_now = settings_flow.wants_save(st.session_state, clicked=st.button("Save and restart the workbench", type="primary"),
+                                    failure=failure)
+show_flashes()  # what the last save said, across its restart, where the analyst clicked
+if settings_flow.awaiting_confirmation(st.session_state, failure):
+    st.warning(f"The last connection test of these settings failed: {failure} Saved anyway, the workbench starts "
+               "in evidence mode until the server answers.", icon=":material/warning:")
+    col_anyway, col_cancel = st.columns([1, 3])
+    save_now = col_anyway.button("Save anyway") or save_now
+    if col_cancel.button("Cancel"):
+        settings_flow.cancel(st.session_state)
+        st.rerun()
+if save_now:
     values = {"AW_LLM_PROVIDER": provider}
     if not off:
         values.update({env: value for env, value in proposed_values.items() if env in SAVEABLE})
@@ -110,8 +129,12 @@ if st.button("Save and restart the workbench", type="primary"):
     except WorkbenchError as exc:
         show_error(exc)
     else:
+        settings_flow.saved(st.session_state)
         get_workbench.clear()
-        st.success(f"Saved to {path}. Environment variables still take precedence over saved values.")
+        flash("success", f"Saved to {path} and restarted the workbench. Environment variables still take precedence "
+                         "over saved values.")
+        if failure:
+            flash("warning", f"Saved although the last connection test failed: {failure}")
         st.rerun()
 st.caption("Saved here: " + ", ".join(f"`{k}`" for k in SAVEABLE) + ". Everything else is configured by environment variables (see the README).")
 
