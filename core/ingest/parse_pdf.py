@@ -1,4 +1,11 @@
-"""PDF parsing with pypdf: text per page (page numbers kept), paragraphs, headings from bookmarks."""
+"""PDF parsing: text per page (page numbers kept), paragraphs, headings from bookmarks.
+
+pypdf reads the text layer. A file pypdf cannot open (or whose pages it cannot read) is tried
+with a second reader, PDFium (pypdfium2, the engine of Chrome's PDF viewer, which copes with
+damaged cross-reference tables and page trees differently), before the file is refused, with
+the reason from both in the error. Pages without a text layer are not read here: they are
+listed in ``ParsedDocument.needs_ocr`` for the OCR pass (``parse_ocr``), page by page.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ import logging
 import re
 import statistics
 import unicodedata
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from core.errors import EncryptedFile, UnsupportedFile
 from core.ingest.parsers import Block, ParsedDocument, clean_title, filename_stem, short_reason
@@ -27,9 +34,31 @@ _PARAGRAPH_END = re.compile(r"""[.!?:;]["'”’)\]]*$""")
 
 def parse_pdf(data: bytes, name: str, *, password: str | None = None) -> ParsedDocument:
     """Parse PDF bytes; raise EncryptedFile, UnsupportedFile or (via the caller) NoExtractableText."""
+    try:
+        return _parse_with_pypdf(data, name, password)
+    except _Unreadable as pypdf_failure:
+        logger.debug("pypdf could not read %s (%s); trying pdfium", name, pypdf_failure)
+        try:
+            return _parse_with_pdfium(data, name, password)
+        except _Unreadable as pdfium_failure:
+            raise UnsupportedFile(
+                f"{name} could not be read as a PDF by either PDF reader (the file looks damaged): "
+                f"pypdf: {str(pypdf_failure).rstrip('.')}; pdfium: {str(pdfium_failure).rstrip('.')}."
+            ) from None
+
+
+def has_text_layer(text: str) -> bool:
+    """True when a page's extracted text holds a letter or digit; else the page is left to OCR."""
+    return any(ch.isalnum() for ch in text)
+
+
+class _Unreadable(Exception):
+    """One reader could not read the file at all; the message is the reason, for the final error."""
+
+
+def _parse_with_pypdf(data: bytes, name: str, password: str | None) -> ParsedDocument:
     _quiet_pypdf_logging()
     from pypdf import PdfReader
-
     from pypdf.errors import DependencyError
 
     try:
@@ -39,7 +68,7 @@ def parse_pdf(data: bytes, name: str, *, password: str | None = None) -> ParsedD
     except MemoryError:
         raise
     except Exception as exc:  # pypdf raises many types for damaged files
-        raise UnsupportedFile(f"{name} could not be read as a PDF (the file looks damaged): {short_reason(exc)}.") from exc
+        raise _Unreadable(short_reason(exc)) from exc
     if reader.is_encrypted:
         _unlock(reader, name, password)
     try:
@@ -47,31 +76,128 @@ def parse_pdf(data: bytes, name: str, *, password: str | None = None) -> ParsedD
     except MemoryError:
         raise
     except Exception as exc:
-        raise UnsupportedFile(f"{name} could not be read as a PDF (its page list is damaged): {short_reason(exc)}.") from exc
+        raise _Unreadable(f"its page list is damaged ({short_reason(exc)})") from exc
     if not pages:
-        raise UnsupportedFile(f"{name} could not be read as a PDF: it has no pages.")
-
-    headings_by_page = _outline_headings(reader)
-    blocks: list[Block] = []
-    failed_pages: list[int] = []
+        raise _Unreadable("it has no pages")
+    texts: list[str | None] = []
     for number, page in enumerate(pages, start=1):
         try:
-            text = page.extract_text() or ""
+            texts.append(page.extract_text() or "")
         except MemoryError:
             raise  # not a damaged page: the sandbox reports the file as too big to read
         except Exception:
-            logger.debug("text extraction failed on page %d of %s", number, name, exc_info=True)
+            logger.debug("pypdf text extraction failed on page %d of %s", number, name, exc_info=True)
+            texts.append(None)
+    if all(text is None for text in texts):
+        raise _Unreadable("text extraction failed on every page")
+    if None in texts:
+        # The second reader often reads the pages the first one stumbles on.
+        texts = _fill_from_pdfium(data, password, texts)
+    return _document(name, texts, _outline_headings(reader), _metadata_title(reader))
+
+
+def _parse_with_pdfium(data: bytes, name: str, password: str | None) -> ParsedDocument:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data, password=password)
+    except MemoryError:
+        raise
+    except pdfium.PdfiumError as exc:
+        import pypdfium2.raw as pdfium_c
+
+        if exc.err_code == pdfium_c.FPDF_ERR_PASSWORD:
+            raise EncryptedFile(_password_message(name, password)) from None
+        raise _Unreadable(short_reason(exc)) from None
+    try:
+        texts = [_pdfium_page_text(pdf, index) for index in range(len(pdf))]
+        if all(text is None for text in texts):
+            raise _Unreadable("text extraction failed on every page")
+        return _document(name, texts, _pdfium_headings(pdf), _pdfium_title(pdf))
+    finally:
+        pdf.close()
+
+
+def _fill_from_pdfium(data: bytes, password: str | None, texts: list[str | None]) -> list[str | None]:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data, password=password)
+    except MemoryError:
+        raise
+    except Exception:
+        logger.debug("pdfium could not open the file either", exc_info=True)
+        return texts
+    try:
+        if len(pdf) != len(texts):
+            return texts  # the readers disagree on the pages: its page numbers could not be trusted
+        return [text if text is not None else _pdfium_page_text(pdf, index) for index, text in enumerate(texts)]
+    finally:
+        pdf.close()
+
+
+def _pdfium_page_text(pdf, index: int) -> str | None:
+    try:
+        text = pdf[index].get_textpage().get_text_bounded()
+    except MemoryError:
+        raise
+    except Exception:
+        logger.debug("pdfium text extraction failed on page %d", index + 1, exc_info=True)
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _document(name: str, texts: Sequence[str | None], headings_by_page: dict[int, list[tuple[str, int]]],
+              title: str) -> ParsedDocument:
+    """The ParsedDocument of one reader's page texts (None: the page could not be read)."""
+    blocks: list[Block] = []
+    failed_pages: list[int] = []
+    needs_ocr: list[int] = []
+    for number, text in enumerate(texts, start=1):
+        headings = headings_by_page.get(number, [])
+        if text is None:
             failed_pages.append(number)
-            continue
-        blocks.extend(_page_blocks(_clean(text), number, headings_by_page.get(number, [])))
-    if len(failed_pages) == len(pages):
-        raise UnsupportedFile(f"{name} could not be read as a PDF: text extraction failed on every page.")
+        elif has_text_layer(text):
+            blocks.extend(page_blocks(clean_text(text), number, headings))
+        else:
+            # No text layer: a scanned page. Its bookmarks stand as headings at their place;
+            # the OCR pass puts the page's text after them (or at the lines that match them).
+            needs_ocr.append(number)
+            blocks.extend(Block(heading, "heading", level=depth, page=number) for heading, depth in headings)
     warnings = ()
     if failed_pages:
         listed = ", ".join(str(n) for n in failed_pages[:10]) + (" ..." if len(failed_pages) > 10 else "")
         warnings = (f"Text could not be extracted from page(s) {listed}; the other pages were read.",)
-    title = _metadata_title(reader) or filename_stem(name)
-    return ParsedDocument(title=title, doc_type="pdf", blocks=tuple(blocks), page_count=len(pages), warnings=warnings)
+    return ParsedDocument(title=title or filename_stem(name), doc_type="pdf", blocks=tuple(blocks), page_count=len(texts),
+                          warnings=warnings, needs_ocr=tuple(needs_ocr))
+
+
+def _pdfium_headings(pdf) -> dict[int, list[tuple[str, int]]]:
+    """Bookmark titles per 1-based page, as ``_outline_headings`` gives them from pypdf."""
+    headings: dict[int, list[tuple[str, int]]] = {}
+    try:
+        for bookmark in pdf.get_toc():
+            destination = bookmark.get_dest()
+            index = destination.get_index() if destination is not None else None
+            title = clean_title(bookmark.get_title() or "")
+            if index is not None and title:
+                headings.setdefault(index + 1, []).append((title, bookmark.level + 1))
+    except MemoryError:
+        raise
+    except Exception:
+        # Bookmarks only add headings; without them the text is still read in full.
+        logger.debug("could not read the PDF outline with pdfium", exc_info=True)
+    return headings
+
+
+def _pdfium_title(pdf) -> str:
+    try:
+        return clean_title(pdf.get_metadata_value("Title"))
+    except MemoryError:
+        raise
+    except Exception:
+        logger.debug("could not read the PDF metadata title with pdfium", exc_info=True)
+        return ""
 
 
 def _quiet_pypdf_logging() -> None:
@@ -96,13 +222,14 @@ def _unlock(reader, name: str, password: str | None) -> None:
         raise UnsupportedFile(_missing_crypto_message(name, exc)) from exc
     except Exception as exc:
         raise UnsupportedFile(f"{name} could not be decrypted (its encryption data looks damaged): {short_reason(exc)}.") from exc
-    if unlocked:
-        return
+    if not unlocked:
+        raise EncryptedFile(_password_message(name, password))
+
+
+def _password_message(name: str, password: str | None) -> str:
     if password:
-        raise EncryptedFile(f"{name} could not be unlocked: the password is wrong. Check it and try again.")
-    raise EncryptedFile(
-        f"{name} is password-protected: enter its password in the upload form (or --password) to unlock it."
-    )
+        return f"{name} could not be unlocked: the password is wrong. Check it and try again."
+    return f"{name} is password-protected: enter its password in the upload form (or --password) to unlock it."
 
 
 def _missing_crypto_message(name: str, exc: Exception) -> str:
@@ -147,7 +274,8 @@ def _walk_outline(reader, items, depth: int) -> Iterator[tuple[str, int, int | N
             yield clean_title(str(item.title or "")), depth, reader.get_destination_page_number(item)
 
 
-def _clean(text: str) -> str:
+def clean_text(text: str) -> str:
+    """Extracted (or OCR) text made searchable: plain letters, no dot leaders, no control characters."""
     # NFKC turns typographic ligatures ("ﬁ") into plain letters so search finds "file".
     text = unicodedata.normalize("NFKC", text)
     # Dot leaders of tables of contents ("Intro . . . . . 3") cost many tokens and say nothing.
@@ -159,7 +287,8 @@ def _normalise_for_match(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().casefold()
 
 
-def _matches_heading(line: str, title: str) -> bool:
+def matches_heading(line: str, title: str) -> bool:
+    """True when a line of page text is the heading a bookmark titled ``title`` points at."""
     line_n, title_n = _normalise_for_match(line), _normalise_for_match(title)
     if not line_n or len(line_n) > 200:
         return False
@@ -171,8 +300,11 @@ def _matches_heading(line: str, title: str) -> bool:
     return False
 
 
-def _page_blocks(text: str, page: int, headings: list[tuple[str, int]]) -> list[Block]:
-    """Paragraphs of one page's text, with lines matching the page's bookmarks as headings."""
+def page_blocks(text: str, page: int | None, headings: Sequence[tuple[str, int]], *, ocr: bool = False) -> list[Block]:
+    """Paragraphs of one page's text, with lines matching the page's bookmarks as headings.
+
+    ``ocr`` marks the blocks as read by OCR (``Block.ocr``).
+    """
     lines = [line.strip() for line in text.split("\n")]
     widths = [len(line) for line in lines if line]
     typical = statistics.median(widths) if widths else 0
@@ -182,18 +314,18 @@ def _page_blocks(text: str, page: int, headings: list[tuple[str, int]]) -> list[
 
     def flush() -> None:
         if buffer:
-            blocks.append(Block(_join_lines(buffer), "paragraph", page=page))
+            blocks.append(Block(_join_lines(buffer), "paragraph", page=page, ocr=ocr))
             buffer.clear()
 
     for line in lines:
         if not line:
             flush()
             continue
-        match = next((item for item in pending if _matches_heading(line, item[0])), None)
+        match = next((item for item in pending if matches_heading(line, item[0])), None)
         if match is not None:
             flush()
             pending.remove(match)
-            blocks.append(Block(re.sub(r"\s+", " ", line), "heading", level=match[1], page=page))
+            blocks.append(Block(re.sub(r"\s+", " ", line), "heading", level=match[1], page=page, ocr=ocr))
             continue
         buffer.append(line)
         # A line clearly shorter than the page's typical line that ends a sentence closes a

@@ -4,7 +4,8 @@ Every failure reaches the caller as a ``core.errors`` exception whose message na
 and says what to do; no exception from a parsing library escapes ``parse_document``.
 The format parsers live in ``parse_pdf``, ``parse_office`` (DOCX) and ``parse_text``
 (Markdown, reStructuredText, plain text, HTML, CSV); they are imported lazily so that a
-process that never parses a PDF never imports pypdf.
+process that never parses a PDF never imports pypdf. Pages without a text layer (scanned PDF
+pages, and PNG/JPEG/TIFF images via ``parse_image``) are read by OCR in ``parse_ocr``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Block:
     kind: str
     level: int = 0  # heading depth (0 = document title, 1 = top section); 0 for other kinds
     page: int | None = None  # 1-based page number, for paged formats (PDF)
+    ocr: bool = False  # read from a page image by OCR, so it may hold misread words (citations say so)
 
     def __post_init__(self) -> None:
         if self.kind not in BLOCK_KINDS:
@@ -52,10 +54,13 @@ class ParsedDocument:
     """The text of a document in reading order, with its structure."""
 
     title: str
-    doc_type: str  # "pdf" | "docx" | "markdown" | "rst" | "text" | "html" | "csv"
+    doc_type: str  # "pdf" | "docx" | "markdown" | "rst" | "text" | "html" | "csv" | "image"
     blocks: tuple[Block, ...]
     page_count: int | None = None  # pages in the file (PDF only), including pages without text
     warnings: tuple[str, ...] = ()  # parts that could not be read while the rest could
+    # Pages (1-based) with no text layer, left by the sandboxed text pass to the OCR pass
+    # (core.ingest.parse_ocr), which reads each in a sandboxed child of its own; () once read.
+    needs_ocr: tuple[int, ...] = ()
     # Facts about the document as (name, value) pairs, for formats that state them apart from
     # the text: a mail's "from", "to", "cc", "date" (ISO 8601 when it parses) and "subject".
     # The text carries them too (a mail's header paragraph), so search finds them either way.
@@ -87,6 +92,12 @@ DOC_TYPES: dict[str, str] = {
     ".json": "json",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
+    # Scans and photos of documents, read by OCR (core.ingest.parse_image, parse_ocr).
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".tif": "image",
+    ".tiff": "image",
 }
 TYPE_LABELS: dict[str, str] = {
     "pdf": "a PDF",
@@ -104,6 +115,7 @@ TYPE_LABELS: dict[str, str] = {
     "msg": "an Outlook message (.msg)",
     "json": "a JSON file",
     "jsonl": "a JSON Lines file",
+    "image": "an image (PNG, JPEG or TIFF)",
 }
 TEXT_TYPES = frozenset({"markdown", "rst", "text", "html", "csv"})
 SUPPORTED_EXTENSIONS = tuple(sorted(DOC_TYPES))
@@ -136,6 +148,10 @@ _ZIP_TYPES = {"xlsx": "an Excel workbook (.xlsx)", "pptx": "a PowerPoint present
               "ods": "an OpenDocument spreadsheet (.ods)"}
 _OLE_TYPES = frozenset({"xls", "msg"})
 _ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+# What an upload with an image extension may hold; any of the three, whatever its extension
+# says (a JPEG saved as .png reads the same), because the image library looks at the bytes.
+_IMAGE_CONTENTS = {"a PNG image": ".png", "a JPEG image": ".jpg", "a TIFF image": ".tif"}
+_CONTENT_TO_EXTENSION.update(_IMAGE_CONTENTS)
 _SNIFF_BYTES = 8192
 _TITLE_CHARS = 200
 _FILENAME_CHARS = 255  # the longest file name common file systems allow
@@ -151,11 +167,14 @@ class ParseLimits:
     memory_mb: int = 2048
     archive_max_bytes: int = 100 * 1024 * 1024  # largest unpacked member, and total, of a .docx
     archive_max_ratio: float = 100.0  # largest unpacked/packed size ratio of one member
+    ocr_languages: str = "eng"  # Tesseract's -l: language codes joined by "+" (AW_OCR_LANGUAGES)
+    ocr_max_pages: int = 500  # most pages of one file read by OCR, each under the limits above
 
     @classmethod
     def from_settings(cls, ingest) -> "ParseLimits":
         """The limits of an ``IngestSettings``."""
-        return cls(ingest.parse_timeout_seconds, ingest.parse_memory_mb, ingest.archive_max_bytes, ingest.archive_max_ratio)
+        return cls(ingest.parse_timeout_seconds, ingest.parse_memory_mb, ingest.archive_max_bytes, ingest.archive_max_ratio,
+                   ocr_languages=ingest.ocr_languages, ocr_max_pages=ingest.ocr_max_pages)
 
 
 def parse_document(data: bytes, filename: str, *, password: str | None = None, max_bytes: int,
@@ -179,6 +198,12 @@ def parse_document(data: bytes, filename: str, *, password: str | None = None, m
         parse_accepted, data, name, doc_type, password, limits,
         name=name, timeout_seconds=limits.timeout_seconds, memory_mb=limits.memory_mb,
     )
+    if document.needs_ocr:
+        from core.ingest.parse_ocr import read_pages_by_ocr
+
+        # Each page in a sandboxed child of its own, under the same limits: OCR costs seconds a
+        # page, so a scan of 100 pages must not be held to the time limit of one file.
+        document = read_pages_by_ocr(document, data, name, password, limits)
     return replace(document, title=display_text(document.title, limit=_TITLE_CHARS) or filename_stem(name))
 
 
@@ -195,7 +220,8 @@ def parse_accepted(data: bytes, name: str, doc_type: str, password: str | None, 
     except Exception as exc:  # the boundary for untrusted files: any library failure becomes a user error
         logger.debug("parsing %s failed", name, exc_info=True)
         raise UnsupportedFile(f"{name} could not be read as {TYPE_LABELS[doc_type]}: {short_reason(exc)}.") from exc
-    if not any(block.text.strip() for block in document.blocks):
+    # Pages left for OCR may still hold the text; the OCR pass decides (parse_ocr).
+    if not document.needs_ocr and not any(block.text.strip() for block in document.blocks):
         raise NoExtractableText(_no_text_message(name, doc_type))
     return document
 
@@ -395,6 +421,9 @@ def _check_content(data: bytes, name: str, doc_type: str) -> None:
                     "remove the password in Word (File > Info > Protect Document) and upload it again."
                 )
             raise UnsupportedFile(_spoof_message(name, doc_type, content))
+    elif doc_type == "image":
+        if content not in _IMAGE_CONTENTS:
+            raise UnsupportedFile(_spoof_message(name, doc_type, content))
     elif doc_type in _ZIP_TYPES or doc_type in _OLE_TYPES:
         _check_container(data, name, doc_type, content)
     elif content != "text" and not _has_text_bom(data):
@@ -470,6 +499,10 @@ def _parse_by_type(data: bytes, name: str, doc_type: str, password: str | None, 
         from core.ingest.parse_office import parse_docx
 
         return parse_docx(data, name, max_unpacked_bytes=limits.archive_max_bytes, max_ratio=limits.archive_max_ratio)
+    if doc_type == "image":
+        from core.ingest.parse_image import parse_image
+
+        return parse_image(data, name)
     if doc_type in _ZIP_TYPES or doc_type in _OLE_TYPES or doc_type in ("eml", "json", "jsonl"):
         return _parse_other(data, name, doc_type, limits)
     from core.ingest import parse_text
@@ -515,7 +548,9 @@ def _no_text_message(name: str, doc_type: str) -> str:
     if doc_type in ("json", "jsonl"):
         return f"{name} has no extractable text: it holds only empty values."
     if doc_type == "pdf":
-        return f"{name} has no extractable text (it looks like scanned images); run OCR on it first."
+        # Pages without a text layer go to OCR, which has its own messages (parse_ocr); this
+        # is a PDF whose text layer holds only spaces and no page was left for OCR.
+        return f"{name} has no extractable text: its pages hold only blank space."
     if doc_type == "docx":
         return f"{name} has no extractable text (it is empty or holds only images); add text to it first."
     return f"{name} has no extractable text: it is blank or holds only markup."
