@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import WorkbenchError
+from ui.jobs_panel import run_jobs_in_background
 from ui.page_guard import run_guarded
 from ui.state import WORKSPACE_KEY, get_workbench, show_error, warm_in_background
 
@@ -68,3 +69,4 @@ except WorkbenchError as exc:
 
 run_guarded(st.navigation(PAGES).run)
 warm_in_background()  # after the page: warming must not hold up the first thing an analyst sees
+run_jobs_in_background()  # queued and interrupted jobs run without anyone opening Documents

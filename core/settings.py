@@ -97,6 +97,7 @@ SETTINGS_TABLE: tuple[SettingSpec, ...] = (
     SettingSpec("AW_METADATA_URL", "core", "metadata_url", "", "SQLAlchemy URL of the metadata store. Empty: a SQLite file `workbench.db` in the data dir."),
     SettingSpec("AW_DEFAULT_WORKSPACE", "core", "default_workspace", "default", "Workspace used when none is chosen."),
     SettingSpec("AW_WARM_UP", "core", "warm_up", "true", "Load the embedding model, the stores and the database's value index in the background when the app or the endpoint starts, so the first answer is fast.", _bool),
+    SettingSpec("AW_JOB_WORKER", "core", "job_worker", "true", "Run queued background jobs (uploads, re-chunks) in the app's process, and resume interrupted ones when it starts. Set false when `python -m core.cli jobs work --forever` runs them in a process of its own.", _bool),
     SettingSpec("AW_VECTOR_STORE", "core", "vector_store", "chroma", "Vector store: `chroma` (embedded, or a server when AW_CHROMA_HOST is set).", _choice(*backend_names("vectors"))),
     SettingSpec("AW_CHROMA_HOST", "chroma", "host", "", "Chroma server host. Empty: embedded Chroma under `<data dir>/chroma`."),
     SettingSpec("AW_CHROMA_PORT", "chroma", "port", "8000", "Chroma server port.", _positive_int),
@@ -143,6 +144,8 @@ SETTINGS_TABLE: tuple[SettingSpec, ...] = (
     SettingSpec("AW_PARSE_MEMORY_MB", "ingest", "parse_memory_mb", "2048", "Most memory reading one file may use, in MB.", _positive_int),
     SettingSpec("AW_ARCHIVE_MAX_MB", "ingest", "archive_max_mb", "100", "Largest uncompressed size of any part of an office file (DOCX and other zip-based formats), in MB.", _positive_float),
     SettingSpec("AW_ARCHIVE_MAX_RATIO", "ingest", "archive_max_ratio", "100", "Largest compression ratio of any part of an office file; higher looks like a zip bomb and is refused.", _positive_float),
+    SettingSpec("AW_OCR_LANGUAGES", "ingest", "ocr_languages", "eng", "Languages Tesseract reads scanned pages and images in, as its codes joined by `+` (e.g. `eng+deu`); each needs its `tesseract-ocr-<code>` package.", str.strip),
+    SettingSpec("AW_OCR_MAX_PAGES", "ingest", "ocr_max_pages", "500", "Most pages of one file read by OCR, each under AW_PARSE_TIMEOUT and AW_PARSE_MEMORY_MB of its own; scanned pages past it are left unread, with a warning.", _positive_int),
 )
 
 
@@ -285,6 +288,8 @@ class IngestSettings:
     parse_memory_mb: int = 2048
     archive_max_mb: float = 100.0
     archive_max_ratio: float = 100.0
+    ocr_languages: str = "eng"
+    ocr_max_pages: int = 500
 
     @property
     def max_file_bytes(self) -> int:
@@ -308,6 +313,7 @@ class Settings:
     sql: SQLSettings
     ingest: IngestSettings
     warm_up: bool = True
+    job_worker: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: str) -> "Settings":
@@ -352,6 +358,7 @@ class Settings:
             metadata_url=metadata_url,
             default_workspace=core["default_workspace"].strip(),
             warm_up=core["warm_up"],
+            job_worker=core["job_worker"],
             vector_store=core["vector_store"],
             chroma=ChromaSettings(path=data_dir / "chroma", **v["chroma"]),
             embeddings=EmbeddingSettings(**v["embeddings"], ollama_host=v["llm"]["ollama_host"],

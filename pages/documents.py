@@ -11,6 +11,7 @@ from core.ingest.parsers import SUPPORTED_EXTENSIONS
 from core.ingest.pipeline import Upload
 from core.retrieval import MODES, SearchFilters, highlight
 from core.text_safety import escape_markdown, safe_markdown
+from ui.jobs_panel import jobs_list, wait_with_progress
 from ui.state import current_workspace, show_error
 
 workspace = current_workspace()
@@ -19,18 +20,6 @@ st.caption(f"Workspace **{workspace.name}** · supported: {', '.join(SUPPORTED_E
 
 search_tab, upload_tab, library_tab = st.tabs(["Search", "Upload", "Library"])
 docs = workspace.documents()  # read once per run, and again after an upload adds some
-
-
-def progress_callback(bar):
-    def report(event) -> None:
-        fraction = event.file_index / max(event.file_count, 1)
-        if event.stage == "embed" and event.total:
-            fraction += (event.done / event.total) / event.file_count
-        label = f"{event.filename} ({event.file_index + 1}/{event.file_count}): {event.stage}"
-        if event.total:
-            label += f" {event.done}/{event.total} chunks"
-        bar.progress(min(fraction, 1.0), text=label)
-    return report
 
 
 with upload_tab:
@@ -54,15 +43,15 @@ with upload_tab:
             # the others are read one at a time as they are indexed.
             uploads = [Upload.deferred(f.name, f.size, f.getvalue, password or None) for f in files]
             tags = [t.strip() for t in tags_text.split(",") if t.strip()]
-            bar = st.progress(0.0, text="Starting...")
             try:
-                results = workspace.ingest(uploads, doc_type=doc_type.strip(), tags=tags, progress=progress_callback(bar))
+                # A job: it goes on (and the Jobs list below shows it) if the page is left or reloaded.
+                job = workspace.jobs.ingest_uploads(uploads, doc_type=doc_type.strip(), tags=tags)
+                finished = wait_with_progress(workspace.jobs, job)
             except WorkbenchError as exc:
                 show_error(exc)
             else:
-                bar.progress(1.0, text="Done.")
                 docs = workspace.documents()
-                st.session_state["upload_results"] = [r.to_dict() for r in results]
+                st.session_state["upload_results"] = finished.result.get("results", [])
     if st.session_state.get("upload_results"):
         results = st.session_state["upload_results"]
         counts = {s: sum(r["status"] == s for r in results) for s in ("ingested", "duplicate", "indexing", "error")}
@@ -76,6 +65,8 @@ with upload_tab:
                                        if r["status"] == "indexing" else "")} for r in results],
             hide_index=True, width="stretch",
         )
+    with st.expander("Jobs", expanded=False):
+        jobs_list(workspace.jobs)
 
 with library_tab:
     if not docs:
@@ -101,11 +92,14 @@ with library_tab:
                 overlap = st.number_input("Overlap (tokens)", 0, 500, workspace.ingest_settings.chunk_overlap, step=5)
                 if st.button("Re-chunk this document"):
                     try:
-                        result = workspace.reindex_document(document.id, chunk_tokens=int(size), chunk_overlap=int(overlap))
+                        job = workspace.jobs.reindex(document.id, document.title, chunk_tokens=int(size),
+                                                     chunk_overlap=int(overlap))
+                        finished = wait_with_progress(workspace.jobs, job)
                     except WorkbenchError as exc:
                         show_error(exc)
                     else:
-                        st.success(f"Re-chunked into {result.chunks} chunks.")
+                        if finished.status == "done":
+                            st.success(f"Re-chunked into {finished.result.get('chunks', 0)} chunks.")
             if st.button("Delete document", type="secondary"):
                 st.session_state["confirm_delete"] = document.id
             if st.session_state.get("confirm_delete") == document.id:

@@ -61,6 +61,7 @@ def app_env(monkeypatch, tmp_path):
     monkeypatch.setenv("AW_DATA_DIR", str(tmp_path / "data"))
     # A page test builds a new workbench each time: warming it would load a model most tests never use.
     monkeypatch.setenv("AW_WARM_UP", "false")
+    monkeypatch.setenv("AW_JOB_WORKER", "false")  # likewise its job worker thread; a page waiting on a job runs it
     monkeypatch.chdir(ROOT)
     import streamlit as st
 

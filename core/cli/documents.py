@@ -38,12 +38,22 @@ def ingest(
         # current batch and the next ingest (or `repair`) resumes where it stopped.
         if obj._workbench is not None:
             obj.workbench.ingestion.stop_repairs()
-    results = job.result.get("results", [])
+    results = [_contract(r) for r in job.result.get("results", [])]
     if job.status != "done":
         typer.echo(f"Error: the ingest job {job.status}: {job.error or job.message}", err=True)
     emit(obj, results, "\n".join(_result_line(r) for r in results))
     if job.status != "done" or any(r["status"] == "error" for r in results):
         raise typer.Exit(1)
+
+
+def _contract(result: dict) -> dict:
+    """DESIGN.md's shape for one file, plus the mail a file came in (attachments) and what was left out."""
+    shaped = {key: result.get(key) for key in ("file", "status", "document_id", "chunks", "error")}
+    if result.get("parent_id"):
+        shaped["parent_id"] = result["parent_id"]
+    if result.get("warnings"):
+        shaped["warnings"] = result["warnings"]
+    return shaped
 
 
 def _job_progress(job) -> None:

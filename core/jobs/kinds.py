@@ -36,9 +36,14 @@ def _ingest(workbench, context: JobContext, password: str | None) -> dict[str, A
     staging = job.payload.get("staging")
     try:
         for index, item in enumerate(files):
-            if index < len(results):
+            if any(entry.get("file_index") == index for entry in results):
                 continue  # finished before the job was interrupted: never ingested twice
             context.checkpoint()
+            if item.get("error"):  # refused when it was submitted (over the size limit)
+                results.append({**IngestResult(item["filename"], "error", error=item["error"]).to_dict(),
+                                "file_index": index})
+                context.save()
+                continue
             context.progress(index, len(files), f"{item['filename']}: reading")
 
             def on_progress(event, index=index, name=item["filename"]) -> None:
@@ -50,10 +55,9 @@ def _ingest(workbench, context: JobContext, password: str | None) -> dict[str, A
             found = workspace.ingest_paths([Path(item["path"])], password=password,
                                            doc_type=job.payload.get("doc_type", ""),
                                            tags=job.payload.get("tags", ()), progress=on_progress)
+            # One file may give several results (a mail, then its attachments): all carry the file's index.
             for result in found or [IngestResult(item["filename"], "error", error="Nothing was read.")]:
-                entry = result.to_dict()
-                entry["file"] = item["filename"]  # the name the analyst gave, not the staged copy's
-                results.append(entry)
+                results.append({**result.to_dict(), "file_index": index})
             context.save()
             if item.get("staged"):
                 Path(item["path"]).unlink(missing_ok=True)  # ingested or refused: the copy is not needed again

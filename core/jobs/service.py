@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 
 from core.errors import InvalidInput
 from core.ingest.parsers import display_name
+from core.ingest.pipeline import too_large_message
 from core.jobs.kinds import DELETE, GRAPH_REBUILD, INGEST, REINDEX, TRAIN_SCHEMA, job_handlers
 from core.jobs.store import Job, JobStore
 from core.jobs.worker import JobWorker
@@ -25,6 +26,7 @@ class JobService:
                  max_attempts: int = 3) -> None:
         self.store = JobStore(workbench.metadata)
         self.staging_root = workbench.settings.data_dir / "jobs"
+        self.max_bytes = workbench.settings.ingest.max_file_bytes
         self._passwords: dict[str, str] = {}
         self._lock = threading.Lock()
         self.worker = JobWorker(self.store, job_handlers(workbench, self._passwords.get), poll_seconds=poll_seconds,
@@ -46,6 +48,10 @@ class JobService:
         staging = self.staging_root / uuid.uuid4().hex
         files = []
         for index, upload in enumerate(uploads):
+            if upload.byte_size > self.max_bytes:  # refused by its size, never copied
+                files.append({"path": "", "filename": upload.filename, "staged": False,
+                              "error": too_large_message(upload.filename, upload.byte_size, self.max_bytes)})
+                continue
             folder = staging / str(index)
             folder.mkdir(parents=True)
             target = folder / display_name(upload.filename)
