@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.errors import WorkbenchError
 from ui.jobs_panel import run_jobs_in_background
+from ui.health import health_report
 from ui.page_guard import run_guarded
 from ui.state import WORKSPACE_KEY, get_workbench, show_error, warm_in_background
 
@@ -45,18 +46,13 @@ def workspace_selector() -> None:
                     st.rerun()
 
 
-@st.cache_data(ttl=30, show_spinner=False)
-def backends_down() -> list[str]:
-    # Probes take up to 2 s per unreachable server: not on every click.
-    return [item.backend for item in get_workbench().health() if not item.ok]
-
-
 def health_summary() -> None:
-    down = backends_down()
-    if down:
-        st.sidebar.warning(f"{len(down)} backend(s) need attention: see Home.", icon=":material/warning:")
+    # The same report the Home page lists (ui.health): the two never disagree.
+    report = health_report()
+    if report.down:
+        st.sidebar.warning(report.summary(), icon=":material/warning:")
     else:
-        st.sidebar.caption("All backends ready.")
+        st.sidebar.caption(report.summary())
 
 
 try:

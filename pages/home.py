@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.errors import WorkbenchError
 from core.reindex import reindex_everything
+from ui.health import HEALTH_SECONDS, health_report, refresh_health
 from ui.state import current_workspace_name, get_workbench
 
 workbench = get_workbench()
@@ -41,7 +42,15 @@ for change in changes:
         st.info(change.message, icon=":material/info:")
 
 st.subheader("Backends")
-report = workbench.health()
+if st.session_state.get("home_reindex"):
+    refresh_health()  # re-embedding changes what the stores report
+report = health_report()  # the one the sidebar summarises
+col_when, col_again = st.columns([4, 1])
+col_when.caption(f"{report.summary(on_home=True)} The backends were {report.checked()}; a check is kept "
+                 f"{HEALTH_SECONDS} s.")
+if col_again.button("Check again", icon=":material/refresh:"):
+    refresh_health()
+    st.rerun()
 rows = [
     {
         "backend": item.backend,
@@ -50,10 +59,10 @@ rows = [
         "state": "ready" if item.ok else "down",
         "detail": item.detail,
     }
-    for item in report
+    for item in report.items
 ]
 st.dataframe(rows, hide_index=True, width="stretch")
-for item in report:
+for item in report.items:
     if not item.ok:
         st.error(f"**{item.backend}** is not available: {item.detail}. {item.next_step}", icon=":material/error:")
     elif item.mode == "off" and item.next_step:

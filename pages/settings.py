@@ -15,6 +15,7 @@ from core.registry import backend_class, describe, names
 from core.settings import SAVEABLE, SETTINGS_TABLE, save_settings
 from ui import settings_flow
 from ui.flash import flash, show_flashes
+from ui.health import refresh_health
 from ui.state import current_workspace, get_workbench, show_error
 
 workbench = get_workbench()
@@ -131,6 +132,7 @@ if save_now:
     else:
         settings_flow.saved(st.session_state)
         get_workbench.clear()
+        refresh_health()  # the sidebar and Home check the new settings, not a report kept from before
         flash("success", f"Saved to {path} and restarted the workbench. Environment variables still take precedence "
                          "over saved values.")
         if failure:
