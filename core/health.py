@@ -41,7 +41,7 @@ def check_all(settings: "Settings", metadata_store) -> list[BackendHealth]:
     return [
         _metadata(settings, metadata_store),
         *(check_backend(kind, settings) for kind in kinds()),
-        _demo_database(settings),
+        _demo_database(settings, metadata_store),
     ]
 
 
@@ -86,12 +86,19 @@ def _metadata(settings: "Settings", store) -> BackendHealth:
     return BackendHealth("metadata", "sqlalchemy", mode, True, store.describe())
 
 
-def _demo_database(settings: "Settings") -> BackendHealth:
+def _demo_database(settings: "Settings", store=None) -> BackendHealth:
     url = settings.sql.demo_db_url
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         if not path.exists():
             return BackendHealth("demo_database", "sqlite", "embedded", False, f"{path} does not exist", "Generate it with `python -m core.demo` (or `make run`).")
+        opened = _saved_demo_file(settings, store)
+        if opened is not None and opened != path.resolve():
+            # A connection saved by an older version in another data dir: Ask would query that file, not this one.
+            return BackendHealth("demo_database", "sqlite", "embedded", False,
+                                 f"the default workspace's \"demo\" connection opens {opened}, not {path}",
+                                 "Remove that connection (Ask the Database > Connections), then run "
+                                 "`python -m core.demo --load` to connect this data dir's demo database.")
         return BackendHealth("demo_database", "sqlite", "embedded", True, str(path))
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
@@ -109,6 +116,29 @@ def _demo_database(settings: "Settings") -> BackendHealth:
     except Exception as exc:
         return BackendHealth("demo_database", make_url(url).get_backend_name(), "server", False, f"{shown}: {first_line(exc)}", "Check AW_DEMO_DB_URL.")
     return BackendHealth("demo_database", make_url(url).get_backend_name(), "server", True, shown)
+
+
+def _saved_demo_file(settings: "Settings", store) -> Path | None:
+    """The SQLite file the default workspace's "demo" connection opens, if it has one (None otherwise)."""
+    if store is None:
+        return None
+    from sqlalchemy import select
+    from sqlalchemy.engine import make_url
+
+    from core.metadata import sql_connections
+    from core.sql.stored_urls import DEMO_CONNECTION_NAME, from_stored
+
+    try:
+        with store.connect() as conn:
+            row = conn.execute(select(sql_connections.c.url).where(
+                sql_connections.c.workspace == settings.default_workspace,
+                sql_connections.c.name == DEMO_CONNECTION_NAME)).first()
+    except Exception:  # the metadata store's own check reports why it cannot be read
+        return None
+    if row is None:
+        return None
+    url = from_stored(make_url(row.url), settings.data_dir)
+    return Path(url.database).resolve() if url.get_backend_name() == "sqlite" and url.database else None
 
 
 def embedded_dir_health(backend: str, implementation: str, path: Path, module: str, *, shown: Path | None = None) -> BackendHealth:

@@ -5,6 +5,11 @@ the password lives in ``<data dir>/secrets/connections.json`` (0600, folder 0700
 the connection id. ``SqlConnection`` never holds a password, so printing, logging or
 showing one cannot leak it; ``ConnectionStore.full_url`` puts it back into a SQLAlchemy
 ``URL`` (whose text form hides it) only to open the database.
+
+A SQLite file inside the data dir (the demo database) is stored relative to the data dir
+(``core.sql.stored_urls``), so a copied or moved data dir opens its own file; ``SqlConnection.url``
+is always the absolute URL to open. Rows saved absolute by older versions are read as they are and
+rewritten relative the first time they are listed.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from core.settings import SQLSettings
 from core.sql.database_urls import check_url_options, parse_database_url
 from core.sql.dialects import dialect_name, sqlite_path
 from core.sql.runner import GuardedRunner
+from core.sql.stored_urls import from_stored, is_legacy_absolute, to_stored
 
 logger = logging.getLogger(__name__)
 
@@ -179,18 +185,35 @@ def derived_name(url: URL) -> str:
 
 
 class ConnectionStore:
-    """Rows of ``sql_connections`` plus their passwords; every call is scoped to one workspace."""
+    """Rows of ``sql_connections`` plus their passwords; every call is scoped to one workspace.
 
-    def __init__(self, metadata: MetadataStore, secrets: SecretStore) -> None:
+    ``data_dir``: SQLite files inside it are stored relative to it (see the module docstring)."""
+
+    def __init__(self, metadata: MetadataStore, secrets: SecretStore, data_dir: Path | None = None) -> None:
         self.metadata = metadata
         self.secrets = secrets
+        self.data_dir = Path(data_dir).resolve() if data_dir is not None else None
 
     def list(self, workspace: str) -> list[SqlConnection]:
         """The workspace's connections, the default first, then by name."""
         with self.metadata.connect() as conn:
             rows = conn.execute(select(sql_connections).where(sql_connections.c.workspace == workspace)).all()
-        connections = [_from_row(row) for row in rows]
+        self._store_relative([row for row in rows if is_legacy_absolute(parse_url(row.url), self.data_dir)])
+        connections = [_from_row(row, display_url(from_stored(parse_url(row.url), self.data_dir))) for row in rows]
         return sorted(connections, key=lambda c: (not c.is_default, c.name.lower()))
+
+    def _store_relative(self, rows) -> None:
+        """Rewrite rows an older version saved with an absolute path inside the data dir (they keep working as
+        they are; relative, they also work once the data dir is copied or moved)."""
+        if not rows:
+            return
+        with self.metadata.begin() as conn:
+            for row in rows:
+                stored = display_url(to_stored(parse_url(row.url), self.data_dir))
+                conn.execute(update(sql_connections).where(sql_connections.c.id == row.id,
+                                                           sql_connections.c.url == row.url).values(url=stored))
+                logger.info("Connection %r in workspace %s is now stored relative to the data dir: %s",
+                            row.name, row.workspace, stored)
 
     def get(self, workspace: str, name_or_id: str) -> SqlConnection:
         """A connection by name (case-insensitive) or id; ``NotFound`` lists the names there are."""
@@ -235,7 +258,7 @@ class ConnectionStore:
                 if make_default and has_default:
                     conn.execute(update(sql_connections).where(sql_connections.c.workspace == workspace).values(is_default=0))
                 conn.execute(sql_connections.insert().values(
-                    id=connection_id, workspace=workspace, name=name, url=display_url(url),
+                    id=connection_id, workspace=workspace, name=name, url=display_url(to_stored(url, self.data_dir)),
                     secret_ref=connection_id if password else "", is_default=int(make_default or not has_default),
                     created_at=now_iso()))
         except BaseException:
@@ -271,8 +294,9 @@ class ConnectionStore:
         return url.set(password=self.secrets.get(connection.id)) if connection.has_password else url
 
 
-def _from_row(row) -> SqlConnection:
+def _from_row(row, url: str) -> SqlConnection:
+    """A row as a connection whose ``url`` is the one to open (``url``: the row's, resolved)."""
     return SqlConnection(
-        id=row.id, workspace=row.workspace, name=row.name, url=row.url, dialect=dialect_name(row.url),
+        id=row.id, workspace=row.workspace, name=row.name, url=url, dialect=dialect_name(url),
         is_default=bool(row.is_default), has_password=bool(row.secret_ref), created_at=row.created_at,
     )

@@ -50,11 +50,11 @@ from core.sql.functions import ALLOWED_FUNCTIONS
 from core.sql.semantic import SemanticModel, derive_model
 from core.sql.semantic_overrides import Overrides, apply_overrides, export_overrides, parse_overrides
 from core.sql.semantic_store import SemanticModelStore, SemanticVersion
+from core.sql.stored_urls import DEMO_CONNECTION_NAME
 from core.sql.training import HistoryEntry, QueryHistory, TrainingItem, WorkbenchVanna
 
 SOURCES = ("certified", "planned", "llm_planned", "generated", "typed", "edited")
 ConnectionRef = str | SqlConnection | None  # a saved connection's name or id, the object, or None: the default
-DEMO_CONNECTION_NAME = "demo"
 # Text values a question may name (cities, artists, titles): listed only for tables up to this size,
 # and only values short enough to be a name rather than free text.
 _MAX_ROWS_FOR_NAMES = 1_000_000
@@ -111,7 +111,8 @@ class SqlService:
         self.settings = settings
         self.policy = AccessPolicy.from_settings(settings)  # checked once: a bad AW_SQL_EXTRA_FUNCTIONS fails here
         self.metadata = metadata
-        self.connections_store = ConnectionStore(metadata, SecretStore(secrets_path))
+        # SQLite files inside the data dir (the demo) are stored relative to it: a moved data dir opens its own.
+        self.connections_store = ConnectionStore(metadata, SecretStore(secrets_path), settings.workbench_data_dir)
         self.default_workspace = default_workspace
         self._llm, self._embedder, self._vectors = llm, embedder, vectors
         self._max_prompt_tokens = max_prompt_tokens
