@@ -3,7 +3,8 @@
 ``ensure_export(model_path, models_dir, backend)`` returns ``<models_dir>/<model>-onnx/model.onnx``
 (or ``-onnx-int8``), exporting it first when it is missing, stale or broken. Nothing is
 downloaded: the export reads the model folder the settings name (the packaged
-all-MiniLM-L6-v2 by default).
+all-MiniLM-L6-v2 by default). By default the export itself is made once per machine, in the
+user's cache, and each data dir gets a hard link to it (``seed_dir``).
 
 The export needs torch and transformers, which the serving process must not import when it runs
 the ONNX backend (they cost hundreds of MB of memory for the life of the process). So the export
@@ -95,8 +96,13 @@ def is_complete(target: Path, stamp: dict) -> bool:
 
 
 def ensure_export(model_path: Path, models_dir: Path, backend: str,
-                  timeout_seconds: float = EXPORT_TIMEOUT_SECONDS) -> Path:
-    """The ONNX model file for ``backend``, exported first if needed (once, whoever asks first)."""
+                  timeout_seconds: float = EXPORT_TIMEOUT_SECONDS, seed_dir: Path | None = None) -> Path:
+    """The ONNX model file for ``backend``, exported first if needed (once, whoever asks first).
+
+    With ``seed_dir`` (the machine's cache, ``EmbeddingSettings.export_cache_dir``), the export is made there
+    once and hard-linked (else copied) into ``models_dir``: every data dir on the machine, the
+    test suite's hundreds included, shares one export instead of spending 10-30 s on its own.
+    """
     model_path = Path(model_path)
     target = export_dir(models_dir, model_path, backend)
     stamp = source_stamp(model_path, VARIANTS[backend])
@@ -109,19 +115,42 @@ def ensure_export(model_path: Path, models_dir: Path, backend: str,
         _discard_leftovers(target)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
         started = time.monotonic()
-        logger.info("exporting the embedding model %s to ONNX (%s) into %s, once", model_path, backend, target)
         try:
-            _run_export(model_path, staging, VARIANTS[backend], timeout_seconds)
+            seeded = _from_seed(model_path, seed_dir, target, backend, timeout_seconds)
+            if seeded is not None:
+                _link_or_copy(seeded, staging / MODEL_FILE)
+            else:
+                logger.info("exporting the embedding model %s to ONNX (%s) into %s, once", model_path, backend, target)
+                _run_export(model_path, staging, VARIANTS[backend], timeout_seconds)
             model_file = staging / MODEL_FILE
             if not model_file.is_file():
                 raise BackendUnavailable(f"Exporting {model_path} to ONNX wrote no {MODEL_FILE}.")
             _write_json(staging / STAMP_FILE, {"stamp": stamp, "model_bytes": model_file.stat().st_size})
             os.rename(staging, target)
-            logger.info("exported the embedding model to %s in %.1f s", target, time.monotonic() - started)
+            logger.info("the embedding model's ONNX export is in %s (%.1f s)", target, time.monotonic() - started)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
     return target / MODEL_FILE
+
+
+def _from_seed(model_path: Path, seed_dir: Path | None, target: Path, backend: str,
+               timeout_seconds: float) -> Path | None:
+    """The seed dir's export (made there first if needed), or None to export into ``target`` itself."""
+    if seed_dir is None or Path(seed_dir).resolve() == target.parent.resolve():
+        return None
+    try:
+        return ensure_export(model_path, Path(seed_dir), backend, timeout_seconds)
+    except OSError as exc:  # a cache that cannot be written (read-only home): export here instead
+        logger.info("the shared export cache %s is not usable (%s); exporting into %s", seed_dir, exc, target)
+        return None
+
+
+def _link_or_copy(source: Path, destination: Path) -> None:
+    try:
+        os.link(source, destination)  # no second 90 MB: exports are never written in place
+    except OSError:  # another file system, or no hard links there
+        shutil.copyfile(source, destination)
 
 
 def _discard_leftovers(target: Path) -> None:

@@ -66,7 +66,7 @@ class SentenceTransformerEmbedder:
     settings_section = "embeddings"
 
     def __init__(self, model_path: Path, batch_size: int = 64, backend: str = "torch",
-                 models_dir: Path | None = None):
+                 models_dir: Path | None = None, export_cache_dir: Path | None = None):
         if backend not in EMBEDDING_BACKENDS:
             raise ConfigError(f"Unknown embedding backend {backend!r}; AW_EMBEDDING_BACKEND is one of: "
                               f"{', '.join(EMBEDDING_BACKENDS)}.")
@@ -77,6 +77,7 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self.backend = backend
         self.models_dir = models_dir
+        self.export_cache_dir = export_cache_dir
         name = model_path.name if model_path.name != "model" else model_path.parent.name
         # The data dir's manifest compares model ids to decide whether stored vectors still fit.
         # torch and fp32 ONNX run the same weights in float32: their vectors agree to cosine
@@ -92,7 +93,8 @@ class SentenceTransformerEmbedder:
 
     @classmethod
     def from_settings(cls, settings: EmbeddingSettings) -> "SentenceTransformerEmbedder":
-        return cls(resolve_model_path(settings), settings.batch_size, settings.backend, settings.models_dir)
+        return cls(resolve_model_path(settings), settings.batch_size, settings.backend, settings.models_dir,
+                   settings.export_cache_dir)
 
     @classmethod
     def check_health(cls, settings: EmbeddingSettings) -> BackendHealth:
@@ -137,7 +139,8 @@ class SentenceTransformerEmbedder:
                     from core.embedding_export import ensure_export
                     from core.embeddings_onnx import OnnxEncoder
 
-                    onnx_file = ensure_export(self.model_path, self.models_dir, self.backend)
+                    onnx_file = ensure_export(self.model_path, self.models_dir, self.backend,
+                                              seed_dir=self.export_cache_dir)
                     self._onnx = OnnxEncoder(self.model_path, onnx_file, self.batch_size)
         return self._onnx
 

