@@ -37,8 +37,12 @@ services:
 browser:
 	bash scripts/install_browser.sh
 
+# Two workers: the machines have two cores (tests/support/parallel.py splits the suite);
+# `make test PYTEST_WORKERS=0` runs it in one process.
+PYTEST_WORKERS ?= 2
+
 test: $(DEV_STAMP) services browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: setup
 	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

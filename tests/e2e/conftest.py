@@ -1,10 +1,10 @@
 """Browser tests: `streamlit run app.py` on 127.0.0.1 with the demo loaded, driven by Playwright in
-Debian's headless Chromium. Screenshots of every step go to a folder the session prints."""
+Debian's headless Chromium (the ``browser`` fixture, in tests/conftest.py). Screenshots of every step
+go to a folder the session prints."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import socket
 import subprocess
@@ -18,10 +18,8 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT, clean_env
+from tests.support.parallel import run_lock
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
 
@@ -32,9 +30,13 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def screenshot_dir():
-    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
-    SCREENSHOTS.mkdir(parents=True)
+def screenshot_dir(tmp_path_factory):
+    # Emptied once per run, not per session: on a split run another worker may be saving its own here.
+    with run_lock(tmp_path_factory, "screenshots-emptied") as emptied:
+        if not emptied.exists():
+            shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+            emptied.touch()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     print(f"\nbrowser screenshots: {SCREENSHOTS}")
     return SCREENSHOTS
 
@@ -79,18 +81,6 @@ def streamlit_app(env: dict[str, str], log_path: Path) -> Iterator[str]:
                 server.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 server.kill()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is not installed (make test installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 
 import pytest
 
 from core.graph.render import TYPE_COLOURS, node_size, render_subgraph_html, type_colour
 from core.records import GraphEdge, GraphNode, Subgraph
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 COMPLAINT_GRAPH = Subgraph(
     nodes=(
@@ -110,24 +107,20 @@ def test_unknown_types_get_a_stable_colour():
 
 
 @pytest.mark.e2e
-def test_page_draws_offline_in_chromium_and_stops_moving(tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not shutil.which(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+def test_page_draws_offline_in_chromium_and_stops_moving(tmp_path, browser):
     page_file = tmp_path / "graph.html"
     page_file.write_text(render_subgraph_html(COMPLAINT_GRAPH, height="500px"), encoding="utf-8")
     outside, errors = [], []
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
-            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
-                       else (outside.append(route.request.url), route.abort()))
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(page_file.as_uri())
-            page.wait_for_function("network && network.physics.options.enabled === false", timeout=20_000)
-            assert page.evaluate("network.body.data.nodes.length") == 4
-            page.screenshot(path=str(tmp_path / "graph.png"))
-        finally:
-            browser.close()
+    context = browser.new_context()  # the session's Chromium (tests/conftest.py), a fresh profile
+    try:
+        page = context.new_page()
+        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
+                   else (outside.append(route.request.url), route.abort()))
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(page_file.as_uri())
+        page.wait_for_function("network && network.physics.options.enabled === false", timeout=20_000)
+        assert page.evaluate("network.body.data.nodes.length") == 4
+        page.screenshot(path=str(tmp_path / "graph.png"))
+    finally:
+        context.close()
     assert outside == [] and errors == []
