@@ -3,6 +3,7 @@
 import pytest
 
 from core.ingest.pipeline import Upload
+from tests.conftest import clean_env
 
 QUESTIONS = [
     ("What compensation do customers get when a delivery is late?", "delivery-policy.md"),
@@ -15,12 +16,19 @@ QUESTIONS = [
 ]
 
 
-@pytest.fixture
-def demo_workspace(workbench, demo_docs):
+@pytest.fixture(scope="module")
+def demo_workspace(tmp_path_factory, embedder, demo_docs):
+    """The demo documents ingested once into a fresh workbench: these tests only search it."""
+    from core.settings import Settings
+    from core.workbench import build_workbench
+
+    data_dir = tmp_path_factory.mktemp("retrieval-quality") / "data"
+    workbench = build_workbench(Settings.from_env(clean_env(), AW_DATA_DIR=str(data_dir)), embedder=embedder)
     ws = workbench.workspace()
     results = ws.ingest_paths(demo_docs)
     assert all(r.status == "ingested" for r in results)
-    return ws
+    yield ws
+    workbench.close()
 
 
 def test_known_questions_find_their_document_in_the_top_3(demo_workspace):
