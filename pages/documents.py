@@ -12,13 +12,13 @@ from core.ingest.pipeline import Upload
 from core.retrieval import MODES, SearchFilters, highlight
 from core.text_safety import escape_markdown, safe_markdown
 from ui.jobs_panel import jobs_list, wait_with_progress
-from ui.state import current_workspace, show_error
+from ui.state import LIBRARY_DOCUMENT_KEY, current_workspace, document_tabs, show_error
 
 workspace = current_workspace()
 st.title("Documents")
 st.caption(f"Workspace **{workspace.name}** · supported: {', '.join(SUPPORTED_EXTENSIONS)}")
 
-search_tab, upload_tab, library_tab = st.tabs(["Search", "Upload", "Library"])
+search_tab, upload_tab, library_tab = document_tabs()  # a document the Chat page hands off opens the Library
 docs = workspace.documents()  # read once per run, and again after an upload adds some
 
 
@@ -78,7 +78,7 @@ with library_tab:
             hide_index=True, width="stretch",
         )
         labels = {d.id: f"{d.title} ({d.filename})" for d in docs}
-        chosen = st.selectbox("Document", list(labels), format_func=labels.get, key="library_document")
+        chosen = st.selectbox("Document", list(labels), format_func=labels.get, key=LIBRARY_DOCUMENT_KEY)
         document = next(d for d in docs if d.id == chosen)
         col_view, col_actions = st.columns([3, 1])
         with col_actions:
