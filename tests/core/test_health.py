@@ -45,7 +45,7 @@ def test_embedded_defaults_are_ready_and_say_where_they_keep_their_data(tmp_path
 
     embeddings = check_backend("embedder", settings)
     assert embeddings.ok and embeddings.mode == "embedded"
-    assert embeddings.detail == f"packaged all-MiniLM-L6-v2 ({packaged_model_path()})"
+    assert embeddings.detail == f"packaged all-MiniLM-L6-v2 ({packaged_model_path()}) on ONNX Runtime"  # the default backend
     vectors = check_backend("vectors", settings)
     assert vectors.ok and vectors.mode == "embedded" and vectors.detail == str(settings.chroma.path)
     assert settings.chroma.path.is_dir()  # the embedded folder is made writable-checked, not opened
