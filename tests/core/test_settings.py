@@ -48,9 +48,9 @@ def test_invalid_settings_raise_clear_config_errors(env, fragment):
         Settings.from_env(clean_env(), **env)
 
 
-def test_embeddings_backend_and_where_the_onnx_export_is_kept(tmp_path):
+def test_embeddings_run_on_onnx_by_default_with_the_export_under_the_data_dir(tmp_path):
     s = Settings.from_env(clean_env(), AW_DATA_DIR=str(tmp_path))
-    assert s.embeddings.backend == "torch" and s.embeddings.models_dir == tmp_path.resolve() / "models"
+    assert s.embeddings.backend == "onnx" and s.embeddings.models_dir == tmp_path.resolve() / "models"
     chosen = Settings.from_env(clean_env(), AW_DATA_DIR=str(tmp_path), AW_EMBEDDING_BACKEND=" ONNX-int8 ",
                                AW_EMBEDDING_EXPORT_DIR=str(tmp_path / "shared"))
     assert chosen.embeddings.backend == "onnx-int8" and chosen.embeddings.models_dir == (tmp_path / "shared").resolve()
