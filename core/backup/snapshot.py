@@ -107,8 +107,11 @@ def _snapshot(settings: Settings, staging: Path, encrypt_secrets: bool, passphra
             with _graph_held(settings.graph.path):
                 _copy_until_stable(settings.graph.path, staging / "data" / "graph", "the embedded graph")
             included.append("graph")
+        if (data_dir / "models").is_dir():
+            excluded.append({"item": "models", "reason": "the embedding model's ONNX export; made again (or linked "
+                             "from the machine's cache) on first use"})
         for entry in sorted(data_dir.iterdir()):
-            if entry.name in _SKIP_TOP or entry.name in ("chroma", "graph", "secrets"):
+            if entry.name in _SKIP_TOP or entry.name in ("chroma", "graph", "secrets", "models"):
                 continue
             _copy_until_stable(entry, staging / "data" / entry.name, entry.name)
             included.append({"files": "files", "settings.env": "settings", "demo": "demo"}.get(entry.name, entry.name))
