@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test setup demo services browser bench clean-data
+.PHONY: run test setup demo services browser ocr bench clean-data
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,11 +37,15 @@ services:
 browser:
 	bash scripts/install_browser.sh
 
+# Tesseract for scanned pages and images (Debian's tesseract-ocr); without it all but OCR works.
+ocr:
+	bash scripts/install_ocr.sh
+
 # Two workers: the machines have two cores (tests/support/parallel.py splits the suite);
 # `make test PYTEST_WORKERS=0` runs it in one process.
 PYTEST_WORKERS ?= 2
 
-test: $(DEV_STAMP) services browser
+test: $(DEV_STAMP) services browser ocr
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: setup
