@@ -188,7 +188,9 @@ def raw_request(url: str, head: str, body_chunks=(), *, timeout: float = 5.0) ->
 def _readable(sock) -> bool:
     import select
 
-    return bool(select.select([sock], [], [], 0)[0])
+    poller = select.poll()  # not select(): a long test process may hold more than 1,024 descriptors
+    poller.register(sock, select.POLLIN | select.POLLHUP | select.POLLERR)
+    return bool(poller.poll(0))
 
 
 def head_for(url: str, path: str, extra: str) -> str:
