@@ -24,7 +24,8 @@ def test_ingest_docs_search_delete(tmp_path):
     rows = json.loads(result.stdout)
     assert [r["status"] for r in rows] == ["ingested", "error"]
     assert set(rows[0]) == {"file", "status", "document_id", "chunks", "error"}
-    assert "embedded" in result.stderr, "progress goes to stderr"
+    # Progress goes to stderr, sampled from the job as it runs (a short embedding stage may fall between samples).
+    assert "[1/2]" in result.stderr
 
     again = cli(data, "ingest", str(good))
     assert again.returncode == 0 and json.loads(again.stdout)[0]["status"] == "duplicate"
