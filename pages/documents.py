@@ -22,6 +22,18 @@ search_tab, upload_tab, library_tab = document_tabs()  # a document the Chat pag
 docs = workspace.documents()  # read once per run, and again after an upload adds some
 
 
+def progress_callback(bar):
+    def report(event) -> None:
+        fraction = event.file_index / max(event.file_count, 1)
+        if event.stage == "embed" and event.total:
+            fraction += (event.done / event.total) / event.file_count
+        label = f"{event.filename} ({event.file_index + 1}/{event.file_count}): {event.stage}"
+        if event.total:
+            label += f" {event.done}/{event.total} chunks"
+        bar.progress(min(fraction, 1.0), text=label)
+    return report
+
+
 with upload_tab:
     with st.form("upload", clear_on_submit=True):
         # The browser refuses a file over the workbench's own limit before sending it (Streamlit's
@@ -43,15 +55,15 @@ with upload_tab:
             # the others are read one at a time as they are indexed.
             uploads = [Upload.deferred(f.name, f.size, f.getvalue, password or None) for f in files]
             tags = [t.strip() for t in tags_text.split(",") if t.strip()]
+            bar = st.progress(0.0, text="Starting...")
             try:
-                # A job: it goes on (and the Jobs list below shows it) if the page is left or reloaded.
-                job = workspace.jobs.ingest_uploads(uploads, doc_type=doc_type.strip(), tags=tags)
-                finished = wait_with_progress(workspace.jobs, job)
+                results = workspace.ingest(uploads, doc_type=doc_type.strip(), tags=tags, progress=progress_callback(bar))
             except WorkbenchError as exc:
                 show_error(exc)
             else:
+                bar.progress(1.0, text="Done.")
                 docs = workspace.documents()
-                st.session_state["upload_results"] = finished.result.get("results", [])
+                st.session_state["upload_results"] = [r.to_dict() for r in results]
     if st.session_state.get("upload_results"):
         results = st.session_state["upload_results"]
         counts = {s: sum(r["status"] == s for r in results) for s in ("ingested", "duplicate", "indexing", "error")}
