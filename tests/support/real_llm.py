@@ -45,3 +45,36 @@ def closed_port_url(path: str = "") -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}{path}"
+
+
+def server_params(path: Path, *, n_ctx: int, api_key: str):
+    """xllamacpp server parameters for the test model: one slot, one thread, temperature 0, quiet."""
+    params = xllamacpp.CommonParams()
+    params.model.path = str(path)
+    params.n_ctx = n_ctx
+    params.n_parallel = 1
+    params.cpuparams.n_threads = 1
+    params.cpuparams_batch.n_threads = 1
+    params.sampling.temp = 0
+    params.verbosity = -1
+    params.api_keys = [api_key]
+    return params
+
+
+def token_count(openai_server: tuple[str, str], text: str) -> int:
+    """Tokens of ``text`` by the server's own tokenizer (``openai_server`` is ``(base_url, api_key)``)."""
+    import httpx
+
+    url, key = openai_server
+    response = httpx.post(url.removesuffix("/v1") + "/tokenize", json={"content": text, "add_special": False},
+                          headers={"Authorization": f"Bearer {key}"})
+    return len(response.json()["tokens"])
+
+
+def generating(openai_server: tuple[str, str]) -> bool:
+    """Whether any slot of the server is still producing a reply (its /slots endpoint)."""
+    import httpx
+
+    url, key = openai_server
+    slots = httpx.get(url.removesuffix("/v1") + "/slots", headers={"Authorization": f"Bearer {key}"}).json()
+    return any(slot["is_processing"] for slot in slots)

@@ -7,7 +7,7 @@ import secrets
 import pytest
 
 from tests.conftest import clean_env
-from tests.support.real_llm import model_env, smollm2_path
+from tests.support.real_llm import model_env, server_params, smollm2_path
 
 
 @pytest.fixture(scope="session")
@@ -36,15 +36,7 @@ def openai_server(gguf_path):
     import xllamacpp
 
     key = "sk-test-" + secrets.token_hex(16)
-    params = xllamacpp.CommonParams()
-    params.model.path = str(gguf_path)
-    params.n_ctx = 2048
-    params.n_parallel = 1
-    params.cpuparams.n_threads = 1
-    params.cpuparams_batch.n_threads = 1
-    params.sampling.temp = 0
-    params.verbosity = -1
-    params.api_keys = [key]
+    params = server_params(gguf_path, n_ctx=2048, api_key=key)
     params.endpoint_slots = True  # tests read /slots to see whether the server is still generating
     server = xllamacpp.Server(params)
     yield server.listening_address + "/v1", key

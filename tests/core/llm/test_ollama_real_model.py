@@ -26,6 +26,7 @@ from core.settings import Settings
 from tests.conftest import clean_env
 from tests.core.sql.conftest import CHINOOK_SQLITE
 from tests.support.ollama_over_llamacpp import OllamaOverLlamaCpp
+from tests.support.real_llm import generating, token_count
 
 ANSWER = {
     "type": "object",
@@ -63,19 +64,6 @@ def make_llm(server, request):
 @pytest.fixture
 def llm(make_llm):
     return make_llm()
-
-
-def token_count(openai_server, text: str) -> int:
-    url, key = openai_server
-    response = httpx.post(url.removesuffix("/v1") + "/tokenize", json={"content": text, "add_special": False},
-                          headers={"Authorization": f"Bearer {key}"})
-    return len(response.json()["tokens"])
-
-
-def generating(openai_server) -> bool:
-    url, key = openai_server
-    slots = httpx.get(url.removesuffix("/v1") + "/slots", headers={"Authorization": f"Bearer {key}"}).json()
-    return any(slot["is_processing"] for slot in slots)
 
 
 def settle(openai_server, seconds: float = 3.0) -> bool:

@@ -20,6 +20,7 @@ from core.llm.openai_llm import OpenAILLM
 from core.registry import build_chosen
 from core.settings import Settings
 from tests.conftest import clean_env
+from tests.support.real_llm import server_params
 from tests.support.schema_refusing_openai import SchemaRefusingProxy
 
 ANSWER = {
@@ -138,15 +139,7 @@ def one_system_message_server(gguf_path):
     import xllamacpp
 
     key = "sk-test-" + secrets.token_hex(16)
-    params = xllamacpp.CommonParams()
-    params.model.path = str(gguf_path)
-    params.n_ctx = 512
-    params.n_parallel = 1
-    params.cpuparams.n_threads = 1
-    params.cpuparams_batch.n_threads = 1
-    params.sampling.temp = 0
-    params.verbosity = -1
-    params.api_keys = [key]
+    params = server_params(gguf_path, n_ctx=512, api_key=key)
     params.chat_template = LLAMA2_TEMPLATE
     server = xllamacpp.Server(params)
     with SchemaRefusingProxy(server.listening_address) as proxy:

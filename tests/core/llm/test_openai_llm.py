@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 
-import httpx
 import pytest
 
 from core.errors import ConfigError, LLMUnavailable
@@ -14,7 +13,7 @@ from core.llm.openai_llm import OpenAILLM, _scrub
 from core.registry import build_chosen, chosen_name
 from core.settings import Settings
 from tests.conftest import clean_env
-from tests.support.real_llm import closed_port_url
+from tests.support.real_llm import closed_port_url, generating, token_count
 
 ANSWER = {
     "type": "object",
@@ -44,19 +43,6 @@ def make_llm(request):
 def llm(openai_server, make_llm):
     url, key = openai_server
     return make_llm(url, key)
-
-
-def token_count(openai_server, text: str) -> int:
-    url, key = openai_server
-    response = httpx.post(url.removesuffix("/v1") + "/tokenize", json={"content": text, "add_special": False},
-                          headers={"Authorization": f"Bearer {key}"})
-    return len(response.json()["tokens"])
-
-
-def generating(openai_server) -> bool:
-    url, key = openai_server
-    slots = httpx.get(url.removesuffix("/v1") + "/slots", headers={"Authorization": f"Bearer {key}"}).json()
-    return any(slot["is_processing"] for slot in slots)
 
 
 def test_it_is_an_llm_chosen_by_its_base_url_and_uses_the_servers_model(llm, openai_server):
