@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -101,6 +101,13 @@ class DataLock:
 
 
 def _wait_for(fd: int, deadline: float, busy: str) -> None:
+    wait_for_flock(fd, deadline, lambda: BackendUnavailable(
+        f"Cannot take a consistent snapshot now: {busy}. Try again when they finish, or allow a longer wait."))
+
+
+def wait_for_flock(fd: int, deadline: float, timed_out: Callable[[], Exception], *, max_delay: float = 0.5) -> None:
+    """Take an exclusive flock on ``fd``, retrying with a growing delay until ``deadline`` (monotonic
+    seconds), then raise ``timed_out()``."""
     delay = 0.02
     while True:
         try:
@@ -108,7 +115,6 @@ def _wait_for(fd: int, deadline: float, busy: str) -> None:
             return
         except BlockingIOError:
             if time.monotonic() >= deadline:
-                raise BackendUnavailable(f"Cannot take a consistent snapshot now: {busy}. Try again when they finish, "
-                                         "or allow a longer wait.") from None
+                raise timed_out() from None
             time.sleep(delay)
-            delay = min(delay * 2, 0.5)
+            delay = min(delay * 2, max_delay)

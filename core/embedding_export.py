@@ -39,6 +39,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from core.data_lock import wait_for_flock
 from core.errors import BackendUnavailable, ConfigError
 
 try:
@@ -173,19 +174,9 @@ def _export_lock(target: Path, timeout_seconds: float) -> Iterator[None]:
         return
     fd = os.open(target.parent / f".{target.name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        deadline = time.monotonic() + timeout_seconds
-        delay = 0.05
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise BackendUnavailable(
-                        f"Another process has been exporting the embedding model to {target} for over "
-                        f"{timeout_seconds:.0f} s; stop it, or set AW_EMBEDDING_BACKEND=torch.") from None
-                time.sleep(delay)
-                delay = min(delay * 2, 1.0)
+        wait_for_flock(fd, time.monotonic() + timeout_seconds, lambda: BackendUnavailable(
+            f"Another process has been exporting the embedding model to {target} for over "
+            f"{timeout_seconds:.0f} s; stop it, or set AW_EMBEDDING_BACKEND=torch."), max_delay=1.0)
         yield
     finally:
         os.close(fd)  # closing drops the flock, also when the process dies
@@ -252,8 +243,8 @@ def export_model(source: Path, out_dir: Path, variant: str) -> Path:
     with torch.no_grad():
         # The TorchScript exporter (dynamo=False) needs only the onnx package; the newer
         # torch.export one also needs onnxscript and onnx-ir, and gave the same vectors.
-        # eval() on the wrapper too: the exporter puts back the wrapper's mode afterwards, and a
-        # new module is in training mode (dropout on).
+        # The wrapper goes into inference mode too (Module.eval): the exporter puts back the
+        # wrapper's mode afterwards, and a new module is in training mode (dropout on).
         torch.onnx.export(Encoder(model).eval(), example, str(raw), input_names=list(inputs),
                           output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17, dynamo=False)
     fused = _fuse(raw, out_dir / "fused.onnx", config)
