@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import insert, select, update
 
 from core.errors import InvalidInput, NotFound
 from core.metadata import MetadataStore, jobs, new_id, now_iso
@@ -170,25 +170,6 @@ class JobStore:
                         status=QUEUED, worker="", heartbeat_at=0.0, message="Interrupted; resuming")).rowcount:
                     requeued.append(job_id)
         return requeued
-
-    def forget_finished(self, workspace: str, *, keep: int = 200) -> int:
-        """Drop all but the newest ``keep`` finished jobs of a workspace (the list is a log, not an archive)."""
-        with self.metadata.connect() as connection:
-            old = [row[0] for row in connection.execute(
-                select(jobs.c.id).where(jobs.c.workspace == workspace, jobs.c.status.in_(FINISHED))
-                .order_by(jobs.c.created_at.desc()).offset(keep))]
-        if old:
-            with self.metadata.begin() as connection:
-                connection.execute(delete(jobs).where(jobs.c.id.in_(old)))
-        return len(old)
-
-    def pending(self, workspace: str | None = None) -> int:
-        """Jobs not finished yet."""
-        query = select(jobs.c.id).where(or_(jobs.c.status == QUEUED, jobs.c.status == RUNNING))
-        if workspace is not None:
-            query = query.where(and_(jobs.c.workspace == workspace))
-        with self.metadata.connect() as connection:
-            return len(connection.execute(query).all())
 
 
 def _job(row) -> Job:

@@ -193,3 +193,27 @@ def test_workers_sharing_a_postgresql_store_never_claim_one_job_twice(postgres_m
     ids = [job_id for job_id, _ in claimed]
     assert sorted(ids) == sorted(created)  # every job once: none lost, none run twice
     assert {job.status for job in store.list("team", limit=100)} == {DONE}
+
+
+def test_every_other_kind_runs_through_its_workspace_operation(workbench, peps, tmp_path):
+    import shutil
+
+    from tests.core.sql.conftest import CHINOOK_SQLITE
+
+    workspace = workbench.workspace()
+    ingested = workspace.jobs.wait(workspace.jobs.ingest_paths(peps[:1]).id)
+    document_id = ingested.result["results"][0]["document_id"]
+    copy = tmp_path / "chinook.sqlite"
+    shutil.copyfile(CHINOOK_SQLITE, copy)
+    workspace.sql.add_connection("music", f"sqlite:///{copy}")
+
+    rechunked = workspace.jobs.wait(workspace.jobs.reindex(document_id, "PEP 2", chunk_tokens=60, chunk_overlap=10).id)
+    assert rechunked.status == DONE and rechunked.result["chunks"] == len(workspace.chunks(document_id)) > 1
+    trained = workspace.jobs.wait(workspace.jobs.train_schema("music", "music").id)
+    assert trained.status == DONE and trained.result["tables"] == 11  # Chinook's tables
+    rebuilt = workspace.jobs.wait(workspace.jobs.rebuild_graph().id)
+    assert rebuilt.status == DONE and rebuilt.result["documents"] == 1
+    deleted = workspace.jobs.wait(workspace.jobs.delete(document_id, "PEP 2").id)
+    assert deleted.status == DONE and workspace.documents() == []
+    missing = workspace.jobs.wait(workspace.jobs.delete(document_id, "PEP 2").id)
+    assert missing.status == FAILED and document_id in missing.error  # the reason names what was not found
