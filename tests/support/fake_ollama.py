@@ -27,6 +27,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from tests.support.local_http import JSONHandler
 from tests.support.scripted_llm import split_into_pieces
 
 CREATED_AT = "2025-01-01T00:00:00.000000Z"
@@ -203,18 +204,14 @@ def _handler_for(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-class _OllamaHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _OllamaHandler(JSONHandler):
     fake: FakeOllama
-
-    def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-        return
 
     def do_GET(self) -> None:
         self._guarded(self._get)
 
     def do_HEAD(self) -> None:
-        self._guarded(lambda: self._send_text(200, ""))
+        self._guarded(lambda: self.send_text(200, ""))
 
     def do_POST(self) -> None:
         self._guarded(self._post)
@@ -229,13 +226,13 @@ class _OllamaHandler(BaseHTTPRequestHandler):
     def _get(self) -> None:
         self.fake._record("GET", self.path, None)
         if self.path == "/api/tags":
-            self._send_json(200, {"models": [_model_entry(name) for name in self.fake.models]})
+            self.send_json(200, {"models": [_model_entry(name) for name in self.fake.models]})
         elif self.path == "/api/version":
-            self._send_json(200, {"version": "0.0.0-fake"})
+            self.send_json(200, {"version": "0.0.0-fake"})
         elif self.path == "/":
-            self._send_text(200, "Ollama is running")
+            self.send_text(200, "Ollama is running")
         else:
-            self._send_text(404, "404 page not found")
+            self.send_text(404, "404 page not found")
 
     def _post(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -244,17 +241,17 @@ class _OllamaHandler(BaseHTTPRequestHandler):
             body = json.loads(raw or b"{}")
         except json.JSONDecodeError:
             self.fake._record("POST", self.path, None)
-            self._send_json(400, {"error": "invalid JSON body"})
+            self.send_json(400, {"error": "invalid JSON body"})
             return
         self.fake._record("POST", self.path, body)
         routes = {"/api/chat": self._chat, "/api/embed": self._embed, "/api/show": self._show}
         route = routes.get(self.path)
         if route is None:
-            self._send_text(404, "404 page not found")
+            self.send_text(404, "404 page not found")
             return
         model = body.get("model")
         if not self.fake._has_model(model):
-            self._send_json(404, {"error": f'model "{model}" not found, try pulling it first'})
+            self.send_json(404, {"error": f'model "{model}" not found, try pulling it first'})
             return
         route(body)
 
@@ -262,11 +259,11 @@ class _OllamaHandler(BaseHTTPRequestHandler):
         self.fake._wait()
         reply = self.fake._next_reply()
         if isinstance(reply, ScriptedError):
-            self._send_json(reply.status, {"error": reply.message})
+            self.send_json(reply.status, {"error": reply.message})
             return
         problem = self.fake._format_problem(reply, body.get("format"))
         if problem:
-            self._send_json(500, {"error": problem})
+            self.send_json(500, {"error": problem})
             return
         model = body["model"]
         final = {
@@ -283,9 +280,9 @@ class _OllamaHandler(BaseHTTPRequestHandler):
         }
         # Ollama streams unless the request says "stream": false.
         if body.get("stream", True) is False:
-            self._send_json(200, {**final, "message": {"role": "assistant", "content": reply}})
+            self.send_json(200, {**final, "message": {"role": "assistant", "content": reply}})
             return
-        self._start_chunked(200, "application/x-ndjson")
+        self.start_chunked(200, "application/x-ndjson")
         for piece in split_into_pieces(reply):
             message = {"role": "assistant", "content": piece}
             chunk = {"model": model, "created_at": CREATED_AT, "message": message, "done": False}
@@ -299,9 +296,9 @@ class _OllamaHandler(BaseHTTPRequestHandler):
         texts = [texts] if isinstance(texts, str) else list(texts)
         scripted = self.fake._next_embed_error()
         if scripted is not None:
-            self._send_json(scripted.status, {"error": scripted.message})
+            self.send_json(scripted.status, {"error": scripted.message})
             return
-        self._send_json(
+        self.send_json(
             200,
             {
                 "model": body["model"],
@@ -313,7 +310,7 @@ class _OllamaHandler(BaseHTTPRequestHandler):
         )
 
     def _show(self, body: dict) -> None:
-        self._send_json(
+        self.send_json(
             200,
             {
                 "modelfile": f"FROM {body['model']}",
@@ -326,26 +323,6 @@ class _OllamaHandler(BaseHTTPRequestHandler):
         )
 
     # -- wire helpers ----------------------------------------------------------------------
-
-    def _send_json(self, status: int, payload: Any) -> None:
-        self._send_bytes(status, json.dumps(payload).encode(), "application/json; charset=utf-8")
-
-    def _send_text(self, status: int, text: str) -> None:
-        self._send_bytes(status, text.encode(), "text/plain; charset=utf-8")
-
-    def _send_bytes(self, status: int, data: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-
-    def _start_chunked(self, status: int, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
 
     def _write_chunk(self, text: str) -> None:
         data = text.encode()
