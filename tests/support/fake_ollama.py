@@ -208,20 +208,13 @@ class _OllamaHandler(JSONHandler):
     fake: FakeOllama
 
     def do_GET(self) -> None:
-        self._guarded(self._get)
+        self.guarded(self._get)
 
     def do_HEAD(self) -> None:
-        self._guarded(lambda: self.send_text(200, ""))
+        self.guarded(lambda: self.send_text(200, ""))
 
     def do_POST(self) -> None:
-        self._guarded(self._post)
-
-    def _guarded(self, action) -> None:
-        try:
-            action()
-        except (BrokenPipeError, ConnectionResetError):
-            # The client gave up (e.g. its timeout fired); nothing left to answer.
-            self.close_connection = True
+        self.guarded(self._post)
 
     def _get(self) -> None:
         self.fake._record("GET", self.path, None)

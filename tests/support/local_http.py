@@ -78,6 +78,13 @@ class JSONHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
         return
 
+    def guarded(self, action) -> None:
+        """Run ``action``; a client that hung up (its timeout fired, it closed a stream) just ends the connection."""
+        try:
+            action()
+        except (BrokenPipeError, ConnectionResetError, ClientGone):
+            self.close_connection = True
+
     def read_json(self) -> Any:
         """The request's JSON body; ValueError when it is not JSON."""
         length = int(self.headers.get("Content-Length") or 0)

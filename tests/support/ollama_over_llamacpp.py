@@ -192,19 +192,13 @@ class _OllamaHandler(JSONHandler):
     server_state: OllamaOverLlamaCpp
 
     def do_HEAD(self) -> None:
-        self._guarded(lambda: self.send_text(200, ""))
+        self.guarded(lambda: self.send_text(200, ""))
 
     def do_GET(self) -> None:
-        self._guarded(self._get)
+        self.guarded(self._get)
 
     def do_POST(self) -> None:
-        self._guarded(self._post)
-
-    def _guarded(self, action) -> None:
-        try:
-            action()
-        except (BrokenPipeError, ConnectionResetError, ClientGone):
-            self.close_connection = True  # the client gave up; nothing left to answer
+        self.guarded(self._post)
 
     def _get(self) -> None:
         state = self.server_state

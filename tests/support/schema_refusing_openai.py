@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from tests.support.local_http import ClientGone, JSONHandler, LocalServer, upstream_client
+from tests.support.local_http import JSONHandler, LocalServer, upstream_client
 
 REFUSAL = {"error": {"message": "response_format type 'json_schema' is not supported by this server; "
                                 "use 'json_object' or 'text'",
@@ -80,16 +80,10 @@ class _ProxyHandler(JSONHandler):
     proxy: SchemaRefusingProxy
 
     def do_GET(self) -> None:
-        self._guarded(self._get)
+        self.guarded(self._get)
 
     def do_POST(self) -> None:
-        self._guarded(self._post)
-
-    def _guarded(self, action) -> None:
-        try:
-            action()
-        except (BrokenPipeError, ConnectionResetError, ClientGone):
-            self.close_connection = True
+        self.guarded(self._post)
 
     def _auth(self) -> dict[str, str]:
         value = self.headers.get("Authorization")
